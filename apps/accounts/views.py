@@ -1,0 +1,87 @@
+"""HTML: first-boot setup, login, logout and the API keys page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import services
+from apps.accounts.forms import ApiKeyForm, LoginForm, SetupForm
+from apps.accounts.models import ApiKey
+
+
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest) -> HttpResponse:
+    if services.setup_is_complete():
+        return redirect("accounts:login")
+    form = SetupForm(request.POST or None, initial={"token": request.GET.get("token", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.setup_complete(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                token=form.cleaned_data["token"],
+            )
+        except services.SetupError as exc:
+            form.add_error(None if exc.field in ("detail", "token") else exc.field, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("core:home")
+    return render(request, "accounts/setup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_check(request=request, **form.cleaned_data)
+        except services.LoginLockedOut:
+            form.add_error(None, "Too many failed login attempts. Try again later.")
+            return render(request, "accounts/login.html", {"form": form}, status=429)
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(request.GET.get("next") if _safe_next(request) else "core:home")
+        form.add_error(None, "Wrong username or password.")
+    return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _safe_next(request: HttpRequest) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.GET.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = services.api_key_create(user=request.user, name=form.cleaned_data["name"])
+        form = ApiKeyForm()
+    keys = ApiKey.objects.filter(user=request.user)
+    context = {"form": form, "keys": keys, "new_key": new_key}
+    return render(request, "accounts/api_keys.html", context)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, key_id) -> HttpResponse:
+    try:
+        services.api_key_revoke(user=request.user, key_id=key_id)
+    except ApiKey.DoesNotExist:
+        return HttpResponse(status=404)
+    messages.success(request, "API key revoked.")
+    return redirect("accounts:api_keys")

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Sweep(models.Model):
+    class Kind(models.TextChoices):
+        GRID = "grid"
+        RANDOM = "random"
+        GUIDED = "guided"
+        SINGLE = "single"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        STOPPED = "stopped"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="sweeps")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    request = models.JSONField(default=dict, help_text="The sweep request as submitted.")
+    parameter_space = models.JSONField(default=list)
+    seed = models.BigIntegerField(null=True, blank=True)
+    repeats = models.PositiveSmallIntegerField(default=1)
+    sample_ids = models.JSONField(null=True, blank=True)
+    budget_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    budget_usd = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True)
+    runs_total = models.PositiveIntegerField(default=0)
+    runs_done = models.PositiveIntegerField(default=0)
+    calls_total = models.PositiveIntegerField(default=0)
+    cache_hits = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveBigIntegerField(default=0)
+    tokens_out = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    driver_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["experiment", "-created_at"]),
+            models.Index(fields=["status", "driver_heartbeat_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sweep of {self.experiment_id}"
+
+
+class Run(models.Model):
+    """One point of the parameter space evaluated over the sample items, `repeats` times each."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CACHED = "cached"
+        CANCELLED = "cancelled"
+
+    class Approval(models.TextChoices):
+        NONE = "", "—"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="runs")
+    sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the sweep's plan.")
+    config = models.JSONField()
+    config_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    approval = models.CharField(max_length=10, choices=Approval.choices, default="", blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    calls = models.PositiveIntegerField(default=0)
+    cache_hits = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveBigIntegerField(default=0)
+    tokens_out = models.PositiveBigIntegerField(default=0)
+    cost_estimate = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    weighted_score = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sweep", "config_hash"],
+                condition=models.Q(sweep__isnull=False),
+                name="run_unique_config_per_sweep",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["experiment", "status"]),
+            models.Index(fields=["experiment", "-weighted_score"]),
+            models.Index(fields=["experiment", "-created_at"]),
+            models.Index(fields=["sweep", "status", "position"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["config_hash"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {str(self.id)[:8]}"
+
+
+class StageResult(models.Model):
+    """One LLM call's outcome: the output of one stage for one item and repeat."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="stage_results")
+    item_id = models.CharField(max_length=200)
+    repeat = models.PositiveSmallIntegerField(default=0)
+    stage_index = models.PositiveSmallIntegerField()
+    stage_name = models.CharField(max_length=100, blank=True)
+    prompt_sent = models.JSONField(default=list, help_text="The rendered messages.")
+    response_raw = models.TextField(blank=True)
+    model_used = models.CharField(max_length=200)
+    parameters = models.JSONField(default=dict)
+    cache_key = models.CharField(max_length=64, blank=True)
+    cached = models.BooleanField(default=False)
+    finish_reason = models.CharField(max_length=40, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item_id", "repeat", "stage_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "item_id", "repeat", "stage_index"], name="stage_result_unique_call"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}#{self.repeat} stage {self.stage_index}"
+
+
+class Score(models.Model):
+    """A normalized [0, 1] score: per item and repeat, or per run when item_id is blank."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="scores")
+    scorer_name = models.CharField(max_length=100)
+    item_id = models.CharField(max_length=200, blank=True)
+    repeat = models.PositiveSmallIntegerField(null=True, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "scorer_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.scorer_name}={self.value}"
+
+
+class ResponseCache(models.Model):
+    """One cached LLM call, keyed by SHA-256 of exactly what was sent (see DESIGN.md)."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    provider = models.CharField(max_length=20)
+    base_url = models.CharField(max_length=500)
+    model = models.CharField(max_length=200)
+    response = models.TextField()
+    finish_reason = models.CharField(max_length=40, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model"]), models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return self.key[:12]
+
+
+class Event(models.Model):
+    """The activity timeline; the same row feeds live views, the dashboard and webhooks."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=50)
+    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    experiment = models.ForeignKey(
+        "experiments.Experiment", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["experiment", "-id"]),
+            models.Index(fields=["owner", "-id"]),
+            models.Index(fields=["kind", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.kind

@@ -1,0 +1,3 @@
+import pytest
+
+pytest_plugins = ["apps.fakellm.testing", "apps.core.testing"]

@@ -1,0 +1,3 @@
+"""WebSocket routes; the live-view consumers register here."""
+
+websocket_urlpatterns: list = []
