@@ -85,9 +85,9 @@ def setup_complete(*, username: str, password: str, token: str) -> User:
 
 
 def _seed_new_admin(user: User) -> None:
-    from apps.core.demo import demo_seed
-
     if settings.DEFAULT_ENDPOINT_URL or settings.DEMO_PROJECT:
+        from apps.core.demo import demo_seed
+
         demo_seed(user=user)
 
 

@@ -77,6 +77,7 @@ class FlakyCounter:
         self._lock = threading.Lock()
 
     def should_fail(self, fault: Fault, raw_body: bytes) -> bool:
+        # A client retry resends identical bytes, so the raw body identifies the request.
         key = (fault.name, hashlib.sha256(raw_body).hexdigest())
         with self._lock:
             attempts = self._seen.get(key, 0) + 1

@@ -59,6 +59,7 @@ def request_digest(body: dict[str, Any]) -> str:
         body.get("seed"),
         max_tokens_of(body),
     ]
+    # sort_keys: key order inside the messages must not change the reply.
     raw = json.dumps(key, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
@@ -173,6 +174,7 @@ def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def embedding_vector(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
     """Unit-length vector derived from SHAKE-256 of the text."""
+    # SHAKE yields exactly as many bytes as the dimension needs, in one call.
     raw = hashlib.shake_256(text.encode("utf-8")).digest(dim * 2)
     values = [v - 32767.5 for v in struct.unpack(f"<{dim}H", raw)]
     norm = math.sqrt(sum(v * v for v in values))

@@ -50,80 +50,19 @@ import asyncio
 import json
 import socket
 import threading
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 
 from apps.fakellm import faults, replies
 from apps.fakellm.faults import Fault, UnknownFault, error_response
+from apps.fakellm.stats import DEFAULT_MODELS, RecordedRequest, State, Stats
 
-DEFAULT_MODELS = ["fake-chat", "fake-chat-large", "fake-embed"]
-ROUTES = ("chat", "embeddings", "models", "health")
-MAX_RECORDED = 200
+__all__ = ["DEFAULT_MODELS", "FakeLLMServer", "RecordedRequest", "Stats", "build_app", "serve"]
+
 MODEL_CREATED = 1_700_000_000
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    route: str
-    body: Any
-    headers: dict[str, str]
-
-
-class Stats(Mapping[str, int]):
-    """Request counts per route (``stats["chat"]``) plus recent bodies."""
-
-    def __init__(self, max_recorded: int = MAX_RECORDED) -> None:
-        self._lock = threading.Lock()
-        self.counts: Counter[str] = Counter(dict.fromkeys(ROUTES, 0))
-        self.faults: Counter[str] = Counter()
-        self.bodies: deque[Any] = deque(maxlen=max_recorded)
-        self.requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
-
-    def __getitem__(self, route: str) -> int:
-        if route not in self.counts:
-            raise KeyError(route)
-        return self.counts[route]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self.counts))
-
-    def __len__(self) -> int:
-        return len(self.counts)
-
-    @property
-    def last_body(self) -> Any:
-        return self.bodies[-1] if self.bodies else None
-
-    def record(self, route: str, body: Any, headers: Mapping[str, str]) -> None:
-        with self._lock:
-            self.counts[route] += 1
-            self.bodies.append(body)
-            self.requests.append(RecordedRequest(route, body, dict(headers)))
-
-    def record_fault(self, name: str) -> None:
-        with self._lock:
-            self.faults[name] += 1
-
-    def reset(self) -> None:
-        with self._lock:
-            self.counts = Counter(dict.fromkeys(ROUTES, 0))
-            self.faults.clear()
-            self.bodies.clear()
-            self.requests.clear()
-
-
-@dataclass
-class State:
-    """Mutable server state shared by the handlers and FakeLLMServer."""
-
-    latency_ms: float = 0.0
-    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
-    stats: Stats = field(default_factory=Stats)
-    flaky: faults.FlakyCounter = field(default_factory=faults.FlakyCounter)
 
 
 STATE = web.AppKey("fakellm_state", State)
@@ -155,9 +94,12 @@ async def read_body(request: web.Request, route: str) -> tuple[bytes, Any, web.R
     return raw, body, error
 
 
-def fault_for(request: web.Request, body: dict[str, Any]) -> tuple[Fault | None, web.Response | None]:
+def fault_for(
+    request: web.Request, body: dict[str, Any]
+) -> tuple[Fault | None, web.Response | None]:
     try:
-        return faults.select_fault(body.get("model"), request.headers.get("X-Fake-Fault")), None
+        header = request.headers.get("X-Fake-Fault")
+        return faults.select_fault(body.get("model"), header), None
     except UnknownFault as exc:
         return None, error_response(400, f"Unknown fake fault mode: '{exc}'.", param="model")
 
@@ -223,8 +165,8 @@ async def chat_handler(request: web.Request) -> web.StreamResponse:
     await delay(request)
     stream = body.get("stream") is True
     if fault is not None:
-        build = (lambda: replies.chat_chunks(body)) if stream else (lambda: replies.chat_completion(body))
-        resp = await serve_fault(request, fault, raw, stream, build)
+        build = replies.chat_chunks if stream else replies.chat_completion
+        resp = await serve_fault(request, fault, raw, stream, partial(build, body))
         if resp is not None:
             return resp
     if stream:
@@ -246,7 +188,8 @@ async def embeddings_handler(request: web.Request) -> web.StreamResponse:
         return error
     await delay(request)
     if fault is not None:
-        resp = await serve_fault(request, fault, raw, False, lambda: replies.embeddings(body, texts))
+        payload = partial(replies.embeddings, body, texts)
+        resp = await serve_fault(request, fault, raw, False, payload)
         if resp is not None:
             return resp
     return web.json_response(replies.embeddings(body, texts))
@@ -287,7 +230,9 @@ class FakeLLMServer:
     """The fake server on its own event loop in a daemon thread.
 
     ``start()`` returns once the socket accepts connections; ``port`` and
-    ``base_url`` are valid from then on.
+    ``base_url`` are valid from then on.  ``stats`` (see ``Stats``) counts
+    requests per route; ``reset_stats()`` clears it and the flaky counters;
+    ``latency_ms`` may be changed while running.
     """
 
     def __init__(
@@ -333,7 +278,9 @@ class FakeLLMServer:
             return self
         ready = threading.Event()
         self._error = None
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="fakellm", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="fakellm", daemon=True
+        )
         self._thread.start()
         if not ready.wait(self._start_timeout):
             raise RuntimeError("fake LLM server did not start in time")

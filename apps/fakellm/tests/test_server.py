@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_aiohttp import AiohttpTransport
 
 from apps.fakellm.server import FakeLLMServer
 
@@ -104,15 +105,19 @@ def test_usage_counts_words_in_messages_and_reply(client: httpx.Client) -> None:
 
 
 def test_the_same_request_gives_the_same_reply(client: httpx.Client) -> None:
-    assert content_of(chat(client, "Same?", temperature=0.7)) == content_of(chat(client, "Same?", temperature=0.7))
+    first = content_of(chat(client, "Same?", temperature=0.7))
+    assert content_of(chat(client, "Same?", temperature=0.7)) == first
 
 
 def test_a_different_temperature_gives_a_different_reply(client: httpx.Client) -> None:
-    assert content_of(chat(client, "Same?", temperature=0.2)) != content_of(chat(client, "Same?", temperature=0.9))
+    cool = content_of(chat(client, "Same?", temperature=0.2))
+    assert content_of(chat(client, "Same?", temperature=0.9)) != cool
 
 
 @pytest.mark.parametrize("change", [{"top_p": 0.5}, {"seed": 7}, {"model": "fake-chat-large"}])
-def test_other_sampling_fields_and_the_model_change_the_reply(client: httpx.Client, change: dict[str, Any]) -> None:
+def test_other_sampling_fields_and_the_model_change_the_reply(
+    client: httpx.Client, change: dict[str, Any]
+) -> None:
     assert content_of(chat(client, "Same?")) != content_of(chat(client, "Same?", **change))
 
 
@@ -234,7 +239,8 @@ def test_a_fault_model_returns_an_openai_style_error(
 
 def test_a_rate_limit_says_when_to_retry(client: httpx.Client) -> None:
     assert chat(client, model="fault-429").headers["Retry-After"] == "1"
-    custom = client.post("/chat/completions", json=chat_body(model="fault-429"), headers={"X-Fake-Retry-After": "7"})
+    headers = {"X-Fake-Retry-After": "7"}
+    custom = client.post("/chat/completions", json=chat_body(model="fault-429"), headers=headers)
     assert custom.headers["Retry-After"] == "7"
 
 
@@ -274,7 +280,8 @@ def test_a_malformed_stream_carries_a_broken_event(client: httpx.Client) -> None
 def test_a_truncated_stream_ends_without_done(client: httpx.Client) -> None:
     received: list[str] = []
     with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream("POST", "/chat/completions", json=chat_body(model="fault-truncate", stream=True)) as response:
+        body = chat_body(model="fault-truncate", stream=True)
+        with client.stream("POST", "/chat/completions", json=body) as response:
             received.extend(response.iter_lines())
     events = [line for line in received if line.startswith("data: ")]
     assert len(events) == 2
@@ -310,7 +317,9 @@ def test_the_fault_header_works_with_any_model(client: httpx.Client, header: str
     assert response.status_code == 500
 
 
-@pytest.mark.parametrize(("model", "header"), [("fault-nope", None), ("flaky-500-x", None), ("fake-chat", "nope")])
+@pytest.mark.parametrize(
+    ("model", "header"), [("fault-nope", None), ("flaky-500-x", None), ("fake-chat", "nope")]
+)
 def test_an_unknown_fault_is_rejected(client: httpx.Client, model: str, header: str | None) -> None:
     headers = {"X-Fake-Fault": header} if header else {}
     response = client.post("/chat/completions", json=chat_body(model=model), headers=headers)
@@ -319,7 +328,8 @@ def test_an_unknown_fault_is_rejected(client: httpx.Client, model: str, header: 
 
 
 def test_invalid_json_is_rejected_with_a_clear_error(client: httpx.Client) -> None:
-    response = client.post("/chat/completions", content=b"{not json", headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    response = client.post("/chat/completions", content=b"{not json", headers=headers)
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error"
@@ -348,12 +358,15 @@ def test_a_bad_embeddings_request_is_rejected(client: httpx.Client, body: Any) -
     assert client.post("/embeddings", json=body).status_code == 400
 
 
-def test_stats_count_requests_per_route_and_keep_bodies(client: httpx.Client, fake_llm: FakeLLMServer) -> None:
+def test_stats_count_requests_per_route_and_keep_bodies(
+    client: httpx.Client, fake_llm: FakeLLMServer
+) -> None:
     chat(client, "counted")
     embed(client, "counted")
     client.get("/models")
     assert (fake_llm.stats["chat"], fake_llm.stats["embeddings"], fake_llm.stats["models"]) == (1, 1, 1)
     assert fake_llm.stats.bodies[0]["messages"][0]["content"] == "counted"
+    assert len(fake_llm.stats.bodies) == 2
     assert fake_llm.stats.requests[0].route == "chat"
 
 
@@ -363,25 +376,32 @@ def test_each_test_starts_with_empty_stats(fake_llm: FakeLLMServer) -> None:
 
 
 def test_recorded_bodies_are_bounded(client: httpx.Client, fake_llm: FakeLLMServer) -> None:
-    for i in range(fake_llm.stats.bodies.maxlen + 5):
-        client.get(f"{fake_llm.root_url}/health")
-    assert len(fake_llm.stats.bodies) == fake_llm.stats.bodies.maxlen
+    limit = fake_llm.stats.bodies.maxlen
+    assert limit is not None
+    for i in range(limit + 5):
+        embed(client, f"text {i}")
+    assert len(fake_llm.stats.bodies) == limit
+    assert fake_llm.stats.last_body["input"] == f"text {limit + 4}"
 
 
 def test_three_hundred_concurrent_requests_all_succeed(fake_llm: FakeLLMServer) -> None:
     limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+    # httpcore's own pool is O(n^2) in waiting requests (~4 s of client CPU here), so use aiohttp.
+    transport = AiohttpTransport(limits=limits)
+    headers = {"X-Fake-Latency-Ms": "50"}
 
     async def scenario() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=fake_llm.base_url, limits=limits, timeout=30) as http:
-            requests = [
-                http.post("/chat/completions", json=chat_body(f"request {i}", stream=i % 3 == 0))
-                for i in range(300)
-            ]
+        async with httpx.AsyncClient(base_url=fake_llm.base_url, transport=transport, timeout=30) as http:
+            bodies = [chat_body(f"request {i}", stream=i % 3 == 0) for i in range(300)]
+            requests = [http.post("/chat/completions", json=b, headers=headers) for b in bodies]
             return await asyncio.gather(*requests)
 
+    started = time.monotonic()
     responses = asyncio.run(scenario())
     assert [r.status_code for r in responses] == [200] * 300
     assert fake_llm.stats["chat"] == 300
+    # Serial handling would need 15 s; half of that still proves the sleeps overlap.
+    assert time.monotonic() - started < 7.5
 
 
 def test_the_server_starts_and_stops_as_a_context_manager() -> None:
@@ -396,22 +416,22 @@ def test_the_server_starts_and_stops_as_a_context_manager() -> None:
 
 def test_the_server_module_imports_without_django() -> None:
     code = "import sys, apps.fakellm.server, apps.fakellm.testing; print('django' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
 
 def test_the_server_runs_as_a_module_and_prints_its_url() -> None:
     command = [sys.executable, "-m", "apps.fakellm.server", "--port", "0", "--latency-ms", "0"]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        base_url = process.stdout.readline().strip()
-        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
-        response = httpx.post(f"{base_url}/chat/completions", json=chat_body(), timeout=10)
-        assert response.status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            base_url = process.stdout.readline().strip()
+            assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+            response = httpx.post(f"{base_url}/chat/completions", json=chat_body(), timeout=10)
+            assert response.status_code == 200
+        finally:
+            process.terminate()
 
 
 def test_the_management_command_serves_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -420,6 +440,7 @@ def test_the_management_command_serves_with_its_options(monkeypatch: pytest.Monk
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(fakellm.server, "serve", lambda *args: calls.append(args))
     command = fakellm.Command()
-    options = command.create_parser("manage.py", "fakellm").parse_args(["--port", "9000", "--latency-ms", "25"])
+    parser = command.create_parser("manage.py", "fakellm")
+    options = parser.parse_args(["--port", "9000", "--latency-ms", "25"])
     command.handle(**vars(options))
     assert calls[0][:3] == ("127.0.0.1", 9000, 25.0)

@@ -1,0 +1,241 @@
+"""Shared admin pieces: read-only admins and inlines, links, secret fields and the settings form."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apps.core.models import SystemSettings
+
+EMPTY = "—"
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_BRACKETED = re.compile(r"^\[(?P<address>[^\]]+)\](?::(?P<port>[^:]*))?$")
+
+
+def admin_url(obj: models.Model) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+
+
+def admin_link(obj: models.Model | None, label: str | None = None) -> str:
+    if obj is None:
+        return EMPTY
+    return format_html('<a href="{}">{}</a>', admin_url(obj), label if label is not None else str(obj))
+
+
+def changelist_url(model: type[models.Model], **filters: Any) -> str:
+    opts = model._meta
+    query = "&".join(f"{key}={quote(str(value))}" for key, value in filters.items())
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{url}?{query}" if query else url
+
+
+def changelist_link(model: type[models.Model], label: str, **filters: Any) -> str:
+    return format_html('<a href="{}">{}</a>', changelist_url(model, **filters), label)
+
+
+def pretty_json(value: Any, *, max_items: int | None = None) -> str:
+    """Indented JSON in a <pre>; long lists show their first `max_items` entries and a count."""
+    shown, note = value, ""
+    if max_items is not None and isinstance(value, list) and len(value) > max_items:
+        shown, note = value[:max_items], f"… and {len(value) - max_items} more"
+    text = json.dumps(shown, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    return format_html('<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>{}', text, note)
+
+
+def secret_status(*, is_set: bool, last4: str = "") -> str:
+    if not is_set:
+        return "not set"
+    return f"set · …{last4}" if last4 else "set"
+
+
+def secret_input(*, label: str, help_text: str, multiline: bool = False) -> forms.CharField:
+    """A write-only field: it never renders the stored value, and blank means keep."""
+    widget = (
+        forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"})
+        if multiline
+        else forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+    )
+    return forms.CharField(label=label, required=False, max_length=8192, widget=widget, help_text=help_text)
+
+
+def reject_control_characters(value: str) -> str:
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError("Must not contain control characters or line breaks.")
+    return value
+
+
+def require_http_url(url: str) -> str:
+    if url.split(":", 1)[0].lower() not in ("http", "https"):
+        raise ValidationError("Use an http:// or https:// URL.")
+    return url
+
+
+class UUIDSearchMixin:
+    """A search term that is a UUID finds the row with that id (admin search cannot do it portably)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            return queryset.filter(pk=uuid.UUID(search_term.strip())), False
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the engine: browse, search and filter them, never edit them here."""
+
+    allow_delete = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.allow_delete and super().has_delete_permission(request, obj)
+
+
+class _FirstRowsFormSet(BaseInlineFormSet):
+    limit = 20
+
+    def get_queryset(self):
+        # One sliced queryset, kept, so the formset evaluates it once instead of once per row.
+        if not hasattr(self, "_first_rows"):
+            self._first_rows = super().get_queryset()[: self.limit]
+        return self._first_rows
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A read-only inline showing at most `max_shown` rows; link to the full changelist beside it."""
+
+    extra = 0
+    max_shown = 20
+    show_change_link = True
+    can_delete = False
+    formset = _FirstRowsFormSet
+    related = ()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.limit = self.max_shown
+        return formset
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def allowlist_entry_error(entry: str) -> str | None:
+    """Why `entry` is not a host, IP or CIDR with an optional :port; None when it is one."""
+    if "://" in entry:
+        return "write only the host (and port), not a URL"
+    bracketed = _BRACKETED.match(entry)
+    if bracketed:
+        address, port = bracketed["address"], bracketed["port"]
+        if _ip_or_network_error(address) is not None or ":" not in address:
+            return "brackets are only for IPv6 addresses, e.g. [fd00::1]:8080"
+        return _port_error(port) if port is not None else None
+    if _ip_or_network_error(entry) is None:
+        return None
+    if entry.count(":") > 1:
+        return "an IPv6 address with a port needs brackets, e.g. [fd00::1]:8080"
+    host, _, port = entry.partition(":")
+    if port or entry.endswith(":"):
+        problem = _port_error(port)
+        if problem:
+            return problem
+    if re.fullmatch(r"[0-9./]+", host):
+        return _ip_or_network_error(host)
+    return _host_error(host)
+
+
+def _ip_or_network_error(text: str) -> str | None:
+    try:
+        if "/" in text:
+            ipaddress.ip_network(text, strict=True)
+        else:
+            ipaddress.ip_address(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _port_error(port: str) -> str | None:
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        return "the port must be a number from 1 to 65535"
+    return None
+
+
+def _host_error(host: str) -> str | None:
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return "not a valid host name"
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        return "not a host name, IP address or CIDR range"
+    # A numeric last label (0x7f.1, 127.1) is an address spelling, not a name: reject it.
+    if labels[-1].isdigit():
+        return "not a valid IP address (write it in full, e.g. 127.0.0.1)"
+    return None
+
+
+class SystemSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SystemSettings
+        fields = [
+            "allow_guest_access",
+            "default_endpoint",
+            "default_model",
+            "max_concurrent_runs",
+            "max_tokens_per_sweep",
+            "max_calls_per_sweep",
+            "egress_allowlist",
+        ]
+
+    def clean_max_concurrent_runs(self) -> int:
+        value = self.cleaned_data["max_concurrent_runs"]
+        if value < 1:
+            raise ValidationError("At least 1, or no run could ever start.")
+        return value
+
+    def clean_max_calls_per_sweep(self) -> int:
+        value = self.cleaned_data["max_calls_per_sweep"]
+        if value < 1:
+            raise ValidationError("At least 1.")
+        return value
+
+    def clean_egress_allowlist(self) -> str:
+        entries, errors = [], []
+        for number, raw in enumerate(self.cleaned_data["egress_allowlist"].splitlines(), start=1):
+            entry = raw.strip()
+            if not entry:
+                continue
+            problem = allowlist_entry_error(entry)
+            if problem:
+                errors.append(ValidationError(f'Line {number} ("{entry}"): {problem}.'))
+            entries.append(entry)
+        if errors:
+            raise ValidationError(errors)
+        return "\n".join(entries)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from apps.core.logging import register_secret
+from apps.endpoints.models import Endpoint
+
+
+def endpoint_list(*, user) -> QuerySet[Endpoint]:
+    """The user's own endpoints; nobody else's, and never a guest's."""
+    if not user.is_authenticated:
+        return Endpoint.objects.none()
+    return Endpoint.objects.filter(owner=user).order_by("label")
+
+
+def endpoint_get(*, user, endpoint_id) -> Endpoint:
+    return get_object_or_404(endpoint_list(user=user), pk=endpoint_id)
+
+
+def endpoint_api_key(*, endpoint: Endpoint) -> str:
+    """The decrypted key, registered with the log filter first so no log line can carry it."""
+    key = endpoint.get_api_key()
+    register_secret(key)
+    return key
