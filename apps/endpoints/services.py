@@ -70,12 +70,13 @@ def clean_model_prices(value: Any) -> dict[str, dict[str, float]]:
     cleaned = {}
     for model, prices in value.items():
         path = f"model_prices.{model}"
-        if not model.strip() or len(model) > 200:
+        if not isinstance(model, str) or not model.strip() or len(model) > 200:
             raise _fail(path, "A model name must be 1 to 200 characters.")
         if not isinstance(prices, dict):
             raise _fail(path, 'Expected {"input": number, "output": number}.')
-        for extra in sorted(set(prices) - {"input", "output"}):
-            raise _fail(f"{path}.{extra}", "Unknown price; use input and output.")
+        extra = sorted(set(prices) - {"input", "output"})
+        if extra:
+            raise _fail(f"{path}.{extra[0]}", "Unknown price; use input and output.")
         for side in ("input", "output"):
             price = prices.get(side)
             if isinstance(price, bool) or not isinstance(price, (int, float)):
