@@ -112,7 +112,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "promptlooper.db",
+            # SQLITE_PATH lets a test's worker subprocess open the test database.
+            "NAME": envstr("SQLITE_PATH") or DATA_DIR / "promptlooper.db",
             "CONN_MAX_AGE": None if _IS_WORKER else 0,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock up front, so concurrent writers wait

@@ -20,6 +20,9 @@ class PromptLooperUserAdmin(UserAdmin):
     date_hierarchy = "date_joined"
     inlines = [ApiKeyInline]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):

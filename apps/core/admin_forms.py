@@ -97,6 +97,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows written by the engine: browse, search and filter them, never edit them here."""
 
     allow_delete = False
+    leading_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [*self.leading_fields, *(name for name in fields if name not in self.leading_fields)]
 
     def has_add_permission(self, request) -> bool:
         return False

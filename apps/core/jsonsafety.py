@@ -1,7 +1,8 @@
-"""Checks for untrusted JSON: nesting depth, NUL bytes and lone surrogates (Postgres rejects both)."""
+"""Checks for untrusted JSON: depth, NUL bytes, lone surrogates and non-finite numbers (Postgres rejects them)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -32,6 +33,9 @@ def check_json(value: Any, *, max_depth: int) -> None:
             problem = _bad_text(node)
             if problem:
                 raise UnsafeJSON(path, problem)
+        elif isinstance(node, float) and not math.isfinite(node):
+            # NaN and Infinity are not JSON, and PostgreSQL refuses them in jsonb columns.
+            raise UnsafeJSON(path, "is not a finite number")
         elif isinstance(node, dict):
             for key, child in node.items():
                 child_path = f"{path}.{key}" if path else str(key)

@@ -16,12 +16,18 @@ from apps.core.admin_forms import (
 from apps.endpoints.models import Endpoint, url_origin
 
 
+def _is_price(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
 class EndpointAdminForm(forms.ModelForm):
     new_api_key = secret_input(
         label="New API key",
         help_text="Leave blank to keep the stored key. It is stored encrypted and never shown again.",
     )
     clear_api_key = forms.BooleanField(label="Clear key", required=False)
+
+    base_url = forms.URLField(max_length=500, assume_scheme="https")
 
     class Meta:
         model = Endpoint
@@ -49,7 +55,7 @@ class EndpointAdminForm(forms.ModelForm):
             if not isinstance(price, dict) or set(price) - {"input", "output"}:
                 raise ValidationError(f'"{model}": expected {{"input": <USD per 1M>, "output": <USD per 1M>}}.')
             for side, value in price.items():
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                if not _is_price(value):
                     raise ValidationError(f'"{model}".{side}: must be a number of USD, 0 or more.')
         return prices
 

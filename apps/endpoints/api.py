@@ -34,6 +34,7 @@ class EndpointListApi(ServiceErrorsMixin, GenericAPIView):
     def get_queryset(self):
         return selectors.endpoint_list(user=self.request.user)
 
+    @extend_schema(responses=EndpointOutput(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(EndpointOutput(page, many=True).data)
@@ -59,6 +60,7 @@ class EndpointDetailApi(ServiceErrorsMixin, APIView):
     def patch(self, request, id):
         return self._update(request, id, partial=True)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, id):
         services.endpoint_delete(endpoint=selectors.endpoint_get(user=request.user, endpoint_id=id))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -89,7 +89,8 @@ def _explain_exception(exc: Exception, *, where: str, endpoint: Endpoint) -> tup
     if isinstance(exc, httpx.ConnectTimeout):
         return "timeout", f"Connecting to {where} timed out after {endpoint.connect_timeout_s:g} s."
     if isinstance(exc, httpx.TimeoutException):
-        return "timeout", f"{where} accepted the connection but did not answer within {endpoint.read_timeout_s:g} s."
+        seconds = endpoint.read_timeout_s
+        return "timeout", f"{where} accepted the connection but did not answer within {seconds:g} s."
     if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
         return "connection_refused", f"Nothing is listening at {where} (connection refused)."
     if any(isinstance(cause, socket.gaierror) for cause in causes):
@@ -97,7 +98,8 @@ def _explain_exception(exc: Exception, *, where: str, endpoint: Endpoint) -> tup
         return "dns_failure", f"The host name {host} could not be resolved (DNS lookup failed)."
     tls = next((cause for cause in causes if isinstance(cause, ssl.SSLError)), None)
     if tls is not None:
-        return "tls_error", f"The TLS handshake with {where} failed ({tls.reason or 'certificate or protocol error'})."
+        reason = tls.reason or "certificate or protocol error"
+        return "tls_error", f"The TLS handshake with {where} failed ({reason})."
     if isinstance(exc, httpx.ConnectError):
         return "connect_failed", f"Could not connect to {where}."
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.DecodingError)):
@@ -166,7 +168,7 @@ def endpoint_probe(*, endpoint: Endpoint) -> ProbeResult:
             if parsed is None:
                 error = "bad_response"
                 detail = (
-                    f"{url} answered, but not with an {route.flavour} response "
+                    f"{url} answered, but it is not an {route.flavour} response "
                     '(expected JSON with a "data" list of models).'
                 )
             else:

@@ -46,5 +46,7 @@ class ProbeOutput(serializers.Serializer):
     ok = serializers.BooleanField()
     models = serializers.ListField(child=serializers.CharField())
     latency_ms = serializers.IntegerField()
-    error = serializers.CharField(allow_null=True, help_text="A short code, e.g. connection_refused, auth_rejected.")
+    error = serializers.CharField(
+        allow_null=True, help_text="A short code, e.g. connection_refused, auth_rejected, redirect."
+    )
     detail = serializers.CharField(allow_null=True, help_text="What went wrong, in plain words.")

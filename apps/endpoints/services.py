@@ -51,11 +51,13 @@ def clean_base_url(value: Any) -> str:
     except ValueError:
         raise _fail("base_url", "The port must be a number from 1 to 65535.") from None
     host = parts.hostname or ""
+    if not host:
+        raise _fail("base_url", "The URL has no host.")
     try:
         ipaddress.ip_address(host)
     except ValueError:
         if not _HOSTNAME.match(host) or len(host) > 253:
-            raise _fail("base_url", f"{host or 'The host'!r} is not a valid host name.") from None
+            raise _fail("base_url", f"{host!r} is not a valid host name.") from None
     return url.rstrip("/")
 
 

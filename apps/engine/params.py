@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,10 @@ NUMERIC_PARAMS: dict[str, NumericParam] = {
 KNOWN_PARAMS = frozenset(NUMERIC_PARAMS) | {"stop", "response_format"}
 # The adapter builds these parts of the request itself; a stage may not override them.
 RESERVED_PARAMS = frozenset({"model", "messages", "stream", "n", "system"})
+DISTRIBUTIONS = ("uniform", "log_uniform", "int")
+MAX_GRID_POINTS = 10_000
 MAX_STOP_SEQUENCES = 16
+MAX_MAGNITUDE = 2**63
 _EXTRA_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
 
 
@@ -43,8 +47,14 @@ def _fmt(number: float) -> str:
 
 
 def is_number(value: Any) -> bool:
-    """A finite JSON number; booleans are not numbers here."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number within ±2**63; booleans are not numbers here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) <= MAX_MAGNITUDE and (isinstance(value, int) or math.isfinite(value))
+
+
+def is_whole(value: int | float) -> bool:
+    return isinstance(value, int) or value.is_integer()
 
 
 def param_name_error(name: Any) -> str | None:
@@ -83,7 +93,7 @@ def _normalize_number(spec: NumericParam, value: Any) -> tuple[Any, str | None]:
     if not is_number(value):
         return None, f"Must be {spec.describe()}."
     if spec.integer:
-        if not float(value).is_integer():
+        if not is_whole(value):
             return None, f"Must be {spec.describe()}."
         value = int(value)
     else:
@@ -91,3 +101,52 @@ def _normalize_number(spec: NumericParam, value: Any) -> tuple[Any, str | None]:
     if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         return None, f"Must be {spec.describe()}."
     return value, None
+
+
+def grid_points(low: float, high: float, step: float) -> int:
+    """How many values `min, min + step, … ≤ max` holds (tolerant of float rounding)."""
+    return math.floor((high - low) / step + 1e-9) + 1
+
+
+def normalize_range(name: str, raw: Mapping[str, Any], *, current: Any = None) -> tuple[dict, dict[str, str]]:
+    """Check a range axis over parameter `name` whose stage value is `current`.
+
+    Returns ({min, max, step?, distribution?}, {}) or ({}, errors keyed by "min", "max", "step",
+    "distribution", "path" or "" for the axis as a whole). A `step` makes grid points; without
+    one, random and guided sweeps sample the `distribution` (uniform by default).
+    """
+    spec = NUMERIC_PARAMS.get(name)
+    if spec is None and not is_number(current):
+        return {}, {"path": "A range only applies to a numeric parameter; use 'values'."}
+    errors: dict[str, str] = {}
+    for key in ("min", "max"):
+        if not is_number(raw.get(key)):
+            errors[key] = "Must be a number." if key in raw else "This field is required."
+    if errors:
+        return {}, errors
+    low, high = raw["min"], raw["max"]
+    integral = bool(spec and spec.integer) or raw.get("distribution") == "int"
+    if low > high:
+        errors["min"] = f"min ({low}) is greater than max ({high}); the range is empty."
+    elif spec and ((spec.low is not None and low < spec.low) or (spec.high is not None and high > spec.high)):
+        errors[""] = f"{name} must be {spec.describe()}."
+    elif integral and not (is_whole(low) and is_whole(high)):
+        errors[""] = f"{name} takes whole numbers: min and max must be integers."
+    axis: dict[str, Any] = {"min": int(low) if integral else low, "max": int(high) if integral else high}
+    if "step" in raw:
+        step = raw["step"]
+        if not is_number(step) or step <= 0:
+            errors["step"] = "Must be a number > 0."
+        elif integral and not is_whole(step):
+            errors["step"] = f"{name} takes whole numbers: step must be an integer."
+        elif low <= high and grid_points(low, high, step) > MAX_GRID_POINTS:
+            errors["step"] = f"This range expands to more than {MAX_GRID_POINTS} points."
+        else:
+            axis["step"] = int(step) if integral else step
+    if "distribution" in raw:
+        distribution = axis["distribution"] = raw["distribution"]
+        if distribution not in DISTRIBUTIONS:
+            errors["distribution"] = f"Must be one of: {', '.join(DISTRIBUTIONS)}."
+        elif distribution == "log_uniform" and low <= 0:
+            errors["min"] = "A log_uniform range needs min > 0."
+    return ({}, errors) if errors else (axis, {})

@@ -137,6 +137,27 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+STOP_REASONS = {"stop": "end_turn", "length": "max_tokens"}
+
+
+def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic Messages API reply; `system` may be a string or a list of text blocks."""
+    content, finish_reason = reply_content(body)
+    system = body.get("system")
+    system_text = message_text({"content": system}) if system else ""
+    prompt = count_words(system_text) + sum(count_words(message_text(m)) for m in body["messages"])
+    return {
+        "id": f"msg_{uuid.uuid4().hex}",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": [{"type": "text", "text": content}],
+        "stop_reason": STOP_REASONS[finish_reason],
+        "stop_sequence": None,
+        "usage": {"input_tokens": prompt, "output_tokens": count_words(content)},
+    }
+
+
 def stream_pieces(content: str) -> list[str]:
     return _PIECE.findall(content) or [""]
 

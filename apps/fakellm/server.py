@@ -9,6 +9,8 @@ Routes (only under ``/v1`` except health):
     GET  /v1/models             -> OpenAI list of default, fault and flaky models
     POST /v1/chat/completions   -> plain or ``"stream": true`` SSE reply
     POST /v1/embeddings         -> unit-length vectors (dim 64, or ``dimensions``)
+    POST /v1/messages           -> Anthropic Messages API reply (non-streaming; needs
+                                   ``anthropic-version`` and ``max_tokens``; counted as "chat")
 
 Replies are deterministic: ``"[<model>] echo: <first 200 chars of the last
 user message> #<8 hex>"`` where the hex comes from a SHA-256 of (model,
@@ -195,6 +197,25 @@ async def embeddings_handler(request: web.Request) -> web.StreamResponse:
     return web.json_response(replies.embeddings(body, texts))
 
 
+async def messages_handler(request: web.Request) -> web.StreamResponse:
+    raw, body, error = await read_body(request, "chat")
+    error = error or missing_param(body, "model", str) or missing_param(body, "messages", list)
+    error = error or missing_param(body, "max_tokens", int)
+    if error is None and "anthropic-version" not in request.headers:
+        error = error_response(400, "anthropic-version: header is required.")
+    if error:
+        return error
+    fault, error = fault_for(request, body)
+    if error:
+        return error
+    await delay(request)
+    if fault is not None:
+        resp = await serve_fault(request, fault, raw, False, partial(replies.anthropic_message, body))
+        if resp is not None:
+            return resp
+    return web.json_response(replies.anthropic_message(body))
+
+
 def model_entry(name: str) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": "fakellm"}
 
@@ -219,6 +240,7 @@ def make_app(state: State) -> web.Application:
     app.router.add_get("/v1/models", models_handler)
     app.router.add_post("/v1/chat/completions", chat_handler)
     app.router.add_post("/v1/embeddings", embeddings_handler)
+    app.router.add_post("/v1/messages", messages_handler)
     return app
 
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import ServiceErrorsMixin
 from apps.projects import selectors, services
-from apps.projects.models import Project, SavedConfig
+from apps.projects.models import ExportRecord, Project, SavedConfig
 from apps.projects.serializers import (
     ExportOutput,
     ProjectDetailOutput,
@@ -46,6 +46,7 @@ class ProjectListApi(ServiceErrorsMixin, GenericAPIView):
     def get_queryset(self):
         return selectors.project_list(user=self.request.user)
 
+    @extend_schema(responses=ProjectOutput(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(ProjectOutput(page, many=True).data)
@@ -75,6 +76,7 @@ class ProjectDetailApi(ServiceErrorsMixin, APIView):
     def patch(self, request, id):
         return self._update(request, id, partial=True)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, id):
         services.project_delete(project=selectors.project_get_owned(user=request.user, project_id=id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -90,8 +92,10 @@ class ProjectDetailApi(ServiceErrorsMixin, APIView):
 class SavedConfigListApi(ServiceErrorsMixin, GenericAPIView):
     guest_readable = True
     serializer_class = SavedConfigOutput
+    queryset = SavedConfig.objects.none()  # for schema introspection; requests use the selector
     ordering_fields = ["name", "created_at", "score"]
 
+    @extend_schema(responses=SavedConfigOutput(many=True))
     def get(self, request, id):
         project = selectors.project_get(user=request.user, project_id=id)
         page = self.paginate_queryset(self.filter_queryset(selectors.saved_config_list(project=project)))
@@ -123,6 +127,7 @@ class SavedConfigDetailApi(APIView):
         saved = get_object_or_404(SavedConfig, pk=config_id, project=project)
         return Response(SavedConfigOutput(saved).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, id, config_id):
         project = selectors.project_get_owned(user=request.user, project_id=id)
         services.saved_config_delete(saved_config=get_object_or_404(SavedConfig, pk=config_id, project=project))
@@ -132,8 +137,10 @@ class SavedConfigDetailApi(APIView):
 class ExportListApi(GenericAPIView):
     guest_readable = True
     serializer_class = ExportOutput
+    queryset = ExportRecord.objects.none()  # for schema introspection; requests use the selector
     ordering_fields = ["created_at", "format"]
 
+    @extend_schema(responses=ExportOutput(many=True))
     def get(self, request, id):
         project = selectors.project_get(user=request.user, project_id=id)
         page = self.paginate_queryset(self.filter_queryset(selectors.export_list(project=project)))

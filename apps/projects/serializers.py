@@ -7,7 +7,9 @@ from apps.projects.services import MAX_NAME, MAX_TEXT
 
 class ProjectInput(serializers.Serializer):
     name = serializers.CharField(max_length=MAX_NAME)
-    description = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, trim_whitespace=False)
+    description = serializers.CharField(
+        max_length=MAX_TEXT, allow_blank=True, required=False, trim_whitespace=False
+    )
     notes = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, trim_whitespace=False)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.html import format_html_join
+from django.contrib.admin.utils import quote
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from apps.core.admin_forms import (
     ReadOnlyAdmin,
@@ -22,6 +24,8 @@ def _links(*links: str) -> str:
 
 class ResultAdmin(ReadOnlyAdmin):
     """Rows that hang off one run: link back to it and to its experiment."""
+
+    leading_fields = ("run_link", "experiment_link")
 
     @admin.display(description="run", ordering="run__created_at")
     def run_link(self, obj) -> str:
@@ -43,6 +47,7 @@ class SweepAdmin(UUIDSearchMixin, ReadOnlyAdmin):
     search_fields = ["experiment__name", "pause_reason"]
     date_hierarchy = "created_at"
     readonly_fields = ["experiment_link", "related", "request_pretty", "space_pretty"]
+    leading_fields = ("experiment_link", "related")
     exclude = ["request", "parameter_space", "experiment"]
 
     @admin.display(description="experiment", ordering="experiment__name")
@@ -97,6 +102,7 @@ class RunAdmin(UUIDSearchMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     readonly_fields = ["experiment_link", "sweep_link", "related", "config_pretty"]
+    leading_fields = ("experiment_link", "sweep_link", "related")
     exclude = ["experiment", "sweep", "config"]
     inlines = [ScoreInline, StageResultInline]
 
@@ -163,12 +169,20 @@ class ScoreAdmin(ResultAdmin):
 class ResponseCacheAdmin(ReadOnlyAdmin):
     # Deleting cached responses is how cache invalidation is done.
     allow_delete = True
-    list_display = ["__str__", "provider", "model", "base_url", "tokens_in", "tokens_out", "latency_ms", "hits",
-                    "created_at"]
+    list_display = ["__str__", "provider", "model", "base_url", "tokens_in", "tokens_out", "latency_ms", "created_at"]
     list_filter = ["provider", "created_at"]
-    search_fields = ["=key", "model", "base_url"]
+    search_fields = ["=key", "=origin_run", "model", "base_url"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
+    readonly_fields = ["origin_run_link"]
+    exclude = ["origin_run"]
+
+    @admin.display(description="origin run")
+    def origin_run_link(self, obj: ResponseCache) -> str:
+        if not obj.origin_run:
+            return "—"
+        url = reverse("admin:runs_run_change", args=[quote(obj.origin_run)])
+        return format_html('<a href="{}">{}</a>', url, obj.origin_run)
 
 
 @admin.register(Event)

@@ -80,6 +80,7 @@ class Run(models.Model):
     sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
     position = models.PositiveIntegerField(default=0, help_text="Order within the sweep's plan.")
     config = models.JSONField()
+    point = models.JSONField(default=dict, blank=True, help_text="The parameter-space values of this run.")
     config_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     approval = models.CharField(max_length=10, choices=Approval.choices, default="", blank=True)
@@ -187,7 +188,9 @@ class ResponseCache(models.Model):
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
-    hits = models.PositiveIntegerField(default=0)
+    origin_run = models.CharField(
+        max_length=36, blank=True, help_text="The run whose call created this entry (counted once)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -72,6 +72,8 @@ class WebhookAdminForm(forms.ModelForm):
     )
     clear_headers = forms.BooleanField(label="Clear headers", required=False)
 
+    url = forms.URLField(max_length=1000, assume_scheme="https")
+
     class Meta:
         model = WebhookConfig
         fields = ["owner", "project", "url", "event_types", "is_active"]
@@ -152,7 +154,7 @@ class WebhookConfigAdmin(UUIDSearchMixin, admin.ModelAdmin):
         if data["new_secret"]:
             obj.set_secret(data["new_secret"])
         elif data["clear_secret"] or moved:
-            obj.secret_encrypted = ""
+            obj.set_secret("")
         if data["new_headers"]:
             obj.set_headers(data["new_headers"])
         elif data["clear_headers"] or moved:

@@ -32,7 +32,8 @@ def test_the_setup_page_renders_with_the_token(client, token):
     assert token.encode() in response.content
 
 
-def test_setup_through_the_api_creates_one_admin_and_returns_a_token(token):
+def test_setup_through_the_api_creates_one_admin_and_returns_a_token(token, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     response = APIClient().post(
         "/api/v1/auth/setup", {"username": "root", "password": PASSWORD, "token": token}, format="json"
     )

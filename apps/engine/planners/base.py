@@ -1,0 +1,81 @@
+"""What every sweep strategy shares: the error it raises, the plan it returns and its base class."""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+
+DEFAULT_MAX_POINTS = 10_000
+
+
+class PlanError(ValueError):
+    """A space that cannot be planned; `field` is the request field to blame, `axis` the path if any."""
+
+    def __init__(self, message: str, *, field: str = "parameter_space", axis: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.axis = axis
+
+
+class Plan(list):
+    """The planned points in run order, plus what the planner learned about the space.
+
+    `seed` is the seed actually used (drawn fresh when none was given, so a sweep can store it and
+    replay the plan); `space_size` is the number of distinct points (None when a continuous range
+    makes it unbounded); `short` is True when the space held fewer distinct points than `requested`,
+    in which case the plan holds all of them; `state` is the ask/tell state of adaptive planners.
+    """
+
+    def __init__(
+        self, points=(), *, kind: str, seed: int | None = None, requested: int | None = None,
+        space_size: int | None = None, state: dict | None = None,
+    ) -> None:
+        super().__init__(points)
+        self.kind = kind
+        self.seed = seed
+        self.requested = requested
+        self.space_size = space_size
+        self.state = state
+
+    @property
+    def short(self) -> bool:
+        return self.requested is not None and len(self) < self.requested
+
+    @property
+    def note(self) -> str:
+        if not self.short:
+            return ""
+        if self.space_size is not None and len(self) >= self.space_size:
+            return f"The space has only {self.space_size:,} distinct points; planned all of them."
+        return f"Found only {len(self):,} distinct points of the {self.requested:,} asked for."
+
+
+class Planner(ABC):
+    """A sweep strategy: turns a parameter space into points (dicts of path → value)."""
+
+    kind: str = ""
+    adaptive = False
+
+    @abstractmethod
+    def plan(
+        self, space: list[dict], *, n: int | None = None, seed: int | None = None,
+        max_points: int = DEFAULT_MAX_POINTS,
+    ) -> Plan:
+        """The points to run, in a deterministic order (given the seed); PlanError if impossible."""
+
+
+def resolve_seed(seed: int | None) -> int:
+    if seed is None:
+        return random.SystemRandom().randrange(2**32)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise PlanError("The seed must be a whole number.", field="seed")
+    return seed
+
+
+def requested_count(n: object, *, max_points: int, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        message = f"A {what} sweep needs n, the number of points to run (a whole number ≥ 1)."
+        raise PlanError(message, field="n")
+    if n > max_points:
+        raise PlanError(f"n is {n:,} but the limit is {max_points:,} points.", field="n")
+    return n

@@ -1,0 +1,28 @@
+"""Random sweep: n distinct points drawn with a seeded generator (same seed, same points)."""
+
+from __future__ import annotations
+
+import random
+
+from .base import DEFAULT_MAX_POINTS, Plan, Planner, requested_count, resolve_seed
+from .space import parse_space, sample_new_points, space_size
+
+
+class RandomPlanner(Planner):
+    """Values uniformly, ranges by their distribution, stepped ranges from their grid points.
+
+    A space with fewer than n distinct points yields all of them; `plan.short` and `plan.note`
+    say so.
+    """
+
+    kind = "random"
+
+    def plan(
+        self, space: list[dict], *, n: int | None = None, seed: int | None = None,
+        max_points: int = DEFAULT_MAX_POINTS,
+    ) -> Plan:
+        axes = parse_space(space)
+        n = requested_count(n, max_points=max_points, what="random")
+        seed = resolve_seed(seed)
+        points = sample_new_points(axes, n, random.Random(seed), set())
+        return Plan(points, kind=self.kind, seed=seed, requested=n, space_size=space_size(axes))

@@ -1,0 +1,71 @@
+"""Shapes of the experiment API. The config is validated by apps.experiments.validation, so the
+input serializers here document the request body for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.experiments.models import Experiment
+from apps.runs.models import Run
+
+
+class ExperimentUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    sample_data = serializers.JSONField(required=False, help_text="A list of items (see the module docs).")
+    pipeline_stages = serializers.JSONField(help_text="1..N stages: name, endpoint, model, templates, params.")
+    scoring_config = serializers.JSONField(required=False, help_text='{"scorers": [{"type", "name", "weight", "options"}]}')
+    parameter_space = serializers.JSONField(required=False, help_text="Axes: {path, values} or {path, min, max, step|distribution}.")
+    repeats = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    budget_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    budget_usd = serializers.DecimalField(required=False, allow_null=True, max_digits=12, decimal_places=4)
+
+
+class ExperimentCreateInput(ExperimentUpdateInput):
+    project = serializers.UUIDField(help_text="One of your projects.")
+
+
+class ExperimentListOutput(serializers.ModelSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    run_count = serializers.IntegerField(read_only=True)
+    completed_run_count = serializers.IntegerField(read_only=True, help_text="Completed or served from cache.")
+    best_score = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "id", "project", "project_name", "name", "description", "status", "repeats", "budget_tokens",
+            "budget_usd", "run_count", "completed_run_count", "best_score", "created_at", "updated_at",
+        ]
+
+
+class TopRunOutput(serializers.ModelSerializer):
+    tokens = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = ["id", "status", "approval", "weighted_score", "tokens", "tokens_in", "tokens_out", "cost_estimate"]
+
+    def get_tokens(self, run: Run) -> int:
+        return run.tokens_in + run.tokens_out
+
+
+class RunSummaryOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    top = TopRunOutput(many=True)
+
+
+class ExperimentDetailOutput(ExperimentListOutput):
+    runs = serializers.SerializerMethodField()
+
+    class Meta(ExperimentListOutput.Meta):
+        fields = [
+            *ExperimentListOutput.Meta.fields,
+            "sample_data", "pipeline_stages", "scoring_config", "parameter_space", "runs",
+        ]
+
+    @extend_schema_field(RunSummaryOutput)
+    def get_runs(self, experiment: Experiment) -> dict:
+        return RunSummaryOutput(self.context["run_summary"]).data

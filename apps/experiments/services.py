@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from apps.core.jsonsafety import UnsafeJSON, check_json
+from apps.experiments.models import Experiment
+from apps.experiments.selectors import user_endpoint_ids
+from apps.experiments.validation import CONFIG_FIELDS, ExperimentInvalid, validate_experiment
+from apps.projects.models import Project
+
+REQUIRED_ON_REPLACE = ("name", "pipeline_stages")
+
+
+def _validated(*, user, data: dict) -> dict:
+    # MCP and other callers reach this without the API's JSON parser, so repeat its safety checks.
+    try:
+        check_json(data, max_depth=settings.MAX_JSON_DEPTH)
+    except UnsafeJSON as exc:
+        raise ExperimentInvalid({exc.path: [exc.message]}) from None
+    return validate_experiment(
+        data,
+        endpoint_ids=user_endpoint_ids(user=user),
+        max_items=settings.MAX_SAMPLE_ITEMS,
+        max_stages=settings.MAX_STAGES,
+        max_template_chars=settings.MAX_TEMPLATE_CHARS,
+    )
+
+
+def experiment_create(*, user, project: Project, data: dict) -> Experiment:
+    """Validate `data` (see apps.experiments.validation) and create a draft experiment in `project`."""
+    if project.owner_id != user.pk:
+        raise ExperimentInvalid({"project": ["Unknown project."]})
+    fields = _validated(user=user, data=data)
+    return Experiment.objects.create(project=project, **fields)
+
+
+def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool) -> Experiment:
+    """Replace the config fields given, validate the merged result, and save it (or change nothing).
+
+    A full update (PUT) must name the required fields; fields it leaves out keep their values.
+    """
+    if experiment.project.owner_id != user.pk:
+        raise PermissionDenied("Only the owner can change an experiment.")
+    if not isinstance(data, dict):
+        raise ExperimentInvalid({"non_field_errors": ["Expected an object."]})
+    missing = [] if partial else [field for field in REQUIRED_ON_REPLACE if field not in data]
+    if missing:
+        raise ExperimentInvalid({field: ["This field is required."] for field in missing})
+    given = {field: data[field] for field in CONFIG_FIELDS if field in data}
+    merged = {field: getattr(experiment, field) for field in CONFIG_FIELDS} | given
+    fields = _validated(user=user, data=merged)
+    with transaction.atomic():
+        # Lock the row so a concurrent update cannot interleave with this one's write.
+        locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+    for field, value in fields.items():
+        setattr(experiment, field, value)
+    experiment.updated_at = locked.updated_at
+    return experiment
+
+
+def experiment_delete(*, experiment: Experiment) -> None:
+    """Delete the experiment with its sweeps, runs, results and scores."""
+    experiment.delete()

@@ -1,0 +1,89 @@
+from rest_framework import serializers
+
+from apps.runs.models import Run, Score, StageResult, Sweep
+
+SWEEP_TYPES = ["grid", "random"]
+
+
+class SweepInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=SWEEP_TYPES, default="grid")
+    n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+    repeats = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    sample_ids = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
+                                       allow_null=True, default=None, max_length=100_000)
+    parameter_space = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True,
+                                            default=None, max_length=50)
+    budget_tokens = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False,
+                                          allow_null=True, default=None)
+    dry_run = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        if data["type"] == "random" and not data.get("n"):
+            raise serializers.ValidationError({"n": ["A random sweep needs n, the number of configurations."]})
+        return data
+
+
+class RedirectInput(serializers.Serializer):
+    parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50)
+    type = serializers.ChoiceField(choices=SWEEP_TYPES, required=False)
+    n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    seed = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ForkInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50, default=list)
+
+
+class AdhocRunInput(serializers.Serializer):
+    experiment = serializers.UUIDField()
+    point = serializers.DictField(required=False, default=dict, help_text="Parameter values by path.")
+    pipeline_stages = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True,
+                                            default=None, max_length=20)
+    input = serializers.ListField(required=False, allow_null=True, default=None, max_length=1000,
+                                  help_text="Inline sample items instead of the experiment's.")
+    repeats = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class SweepOutput(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sweep
+        fields = ["id", "experiment", "kind", "status", "pause_reason", "seed", "repeats", "runs_total", "runs_done",
+                  "calls_total", "cache_hits", "tokens_in", "tokens_out", "cost_usd", "progress", "created_at",
+                  "started_at", "finished_at", "parameter_space"]
+
+    def get_progress(self, sweep: Sweep) -> float:
+        return round(sweep.runs_done / sweep.runs_total, 4) if sweep.runs_total else 0.0
+
+
+class RunListOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Run
+        fields = ["id", "sweep", "position", "point", "config_hash", "status", "approval", "weighted_score",
+                  "calls", "cache_hits", "tokens_in", "tokens_out", "cost_estimate", "duration_ms", "attempts",
+                  "error", "started_at", "completed_at"]
+
+
+class StageResultOutput(serializers.ModelSerializer):
+    class Meta:
+        model = StageResult
+        fields = ["item_id", "repeat", "stage_index", "stage_name", "prompt_sent", "response_raw", "model_used",
+                  "parameters", "cached", "finish_reason", "tokens_in", "tokens_out", "latency_ms", "error"]
+
+
+class ScoreOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Score
+        fields = ["scorer_name", "item_id", "repeat", "value", "error", "metadata", "created_at"]
+
+
+class RunDetailOutput(RunListOutput):
+    stage_results = StageResultOutput(many=True, read_only=True)
+    scores = ScoreOutput(many=True, read_only=True)
+
+    class Meta(RunListOutput.Meta):
+        fields = [*RunListOutput.Meta.fields, "experiment", "config", "stage_results", "scores"]

@@ -1,0 +1,206 @@
+"""The driver's database side: claim runs with leases, write results idempotently, keep totals.
+
+Every function here is synchronous and called from the driver's single database thread.
+Tokens and cost are counted from stored StageResults only, so a retried or re-claimed run is
+never counted twice; sweep totals are recomputed from runs, never incremented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from apps.engine.pipeline import CachedCall, PipelineOutcome
+from apps.runs.models import ResponseCache, Run, StageResult, Sweep
+from apps.runs.services.events import Kind, event_build
+
+LEASE = timedelta(seconds=60)
+TERMINAL = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED, Run.Status.CANCELLED]
+
+
+@dataclass
+class ClaimedRun:
+    id: str
+    config: dict
+    position: int
+
+
+def runs_claim(*, sweep_id, owner: str, limit: int) -> list[ClaimedRun]:
+    """Lease up to `limit` runs that are pending or whose lease expired (a dead driver's)."""
+    if limit <= 0:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        qs = (
+            Run.objects.filter(sweep_id=sweep_id)
+            .filter(Q(status=Run.Status.PENDING) | Q(status=Run.Status.RUNNING, lease_expires_at__lt=now))
+            .order_by("position")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Run.objects.filter(id__in=ids).update(
+            status=Run.Status.RUNNING, lease_owner=owner, lease_expires_at=now + LEASE,
+            attempts=F("attempts") + 1, started_at=Coalesce(F("started_at"), now),
+        )
+        rows = list(Run.objects.filter(id__in=ids, lease_owner=owner).values("id", "config", "position"))
+    return [ClaimedRun(id=str(r["id"]), config=r["config"], position=r["position"]) for r in rows]
+
+
+def leases_renew(*, sweep_id, owner: str, run_ids: list[str]) -> None:
+    now = timezone.now()
+    Sweep.objects.filter(pk=sweep_id).update(driver_heartbeat_at=now)
+    if run_ids:
+        Run.objects.filter(id__in=run_ids, lease_owner=owner, status=Run.Status.RUNNING).update(
+            lease_expires_at=now + LEASE
+        )
+
+
+def cache_get_many(keys: list[str]) -> dict[str, CachedCall]:
+    found: dict[str, CachedCall] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        rows = ResponseCache.objects.filter(key__in=unique[start : start + 500]).values_list(
+            "key", "response", "tokens_in", "tokens_out", "latency_ms", "finish_reason", "origin_run"
+        )
+        for key, text, tin, tout, latency, finish, origin in rows:
+            found[key] = CachedCall(text, tin, tout, latency, finish, origin)
+    return found
+
+
+def _run_status(outcome: PipelineOutcome) -> str:
+    if outcome.failed_items:
+        return Run.Status.FAILED
+    if outcome.results and all(r.cached for r in outcome.results):
+        return Run.Status.CACHED
+    return Run.Status.COMPLETED
+
+
+def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int]],
+                    stopping: str | None, endpoints: dict) -> list[str]:
+    """Store finished runs in one transaction; returns the kinds of events written.
+
+    `stopping` is None, "paused" (interrupted runs go back to pending) or "stopped" (cancelled).
+    """
+    now = timezone.now()
+    events = []
+    kinds: list[str] = []
+    with transaction.atomic():
+        fresh = [r for _, outcome, _ in finished for r in outcome.results if r.fresh and not r.error]
+        if fresh:
+            ResponseCache.objects.bulk_create(
+                [ResponseCache(key=r.cache_key, provider=endpoints[r.endpoint_id].kind,
+                               base_url=endpoints[r.endpoint_id].base_url,
+                               model=r.model, response=r.text, finish_reason=r.finish_reason,
+                               tokens_in=r.tokens_in, tokens_out=r.tokens_out, latency_ms=r.latency_ms,
+                               origin_run=run.id)
+                 for run, outcome, _ in finished for r in outcome.results if r.fresh and not r.error],
+                ignore_conflicts=True, batch_size=500,
+            )
+        for run, outcome, duration_ms in finished:
+            owned = Run.objects.filter(id=run.id, lease_owner=owner, status=Run.Status.RUNNING)
+            if outcome.interrupted:
+                if stopping == "stopped":
+                    owned.update(status=Run.Status.CANCELLED, completed_at=now, lease_owner="", lease_expires_at=None)
+                else:
+                    owned.update(status=Run.Status.PENDING, lease_owner="", lease_expires_at=None)
+                continue
+            status = _run_status(outcome)
+            paid = [r for r in outcome.results if not r.cached]
+            error = ""
+            if outcome.failed_items:
+                first = next(r.error for r in outcome.results if r.error)
+                error = f"{len(outcome.failed_items)} item run(s) failed: {', '.join(outcome.failed_items[:5])}. {first}"
+            updated = owned.update(
+                status=status, completed_at=now, duration_ms=duration_ms, lease_owner="", lease_expires_at=None,
+                calls=len(outcome.results), cache_hits=sum(1 for r in outcome.results if r.cached),
+                tokens_in=sum(r.tokens_in for r in paid), tokens_out=sum(r.tokens_out for r in paid),
+                cost_estimate=Decimal(str(round(sum(r.cost_usd for r in paid), 6))), error=error[:4000],
+            )
+            if updated != 1:
+                continue  # the lease was lost to another driver; its result wins
+            StageResult.objects.bulk_create(
+                [StageResult(run_id=run.id, item_id=r.item_id, repeat=r.repeat, stage_index=r.stage_index,
+                             stage_name=r.stage_name, prompt_sent=r.messages, response_raw=r.text,
+                             model_used=r.model, parameters=r.params, cache_key=r.cache_key, cached=r.cached,
+                             finish_reason=r.finish_reason, tokens_in=r.tokens_in, tokens_out=r.tokens_out,
+                             latency_ms=r.latency_ms, error=r.error[:4000])
+                 for r in outcome.results],
+                ignore_conflicts=True, batch_size=500,
+            )
+            kind = {Run.Status.FAILED: Kind.RUN_FAILED, Run.Status.CACHED: Kind.RUN_CACHED}.get(status, Kind.RUN_COMPLETED)
+            payload = {"run_id": run.id, "status": status, "duration_ms": duration_ms}
+            if error:
+                payload["error"] = error[:500]
+            events.append(event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run.id, payload=payload))
+            kinds.append(kind)
+        if events:
+            events[0].__class__.objects.bulk_create(events)
+        sweep_refresh_totals(sweep_id=sweep.pk)
+    return kinds
+
+
+def sweep_refresh_totals(*, sweep_id) -> Sweep:
+    totals = Run.objects.filter(sweep_id=sweep_id).aggregate(
+        runs_total=Count("id"),
+        runs_done=Count("id", filter=Q(status__in=TERMINAL)),
+        cache_hits=Coalesce(Sum("cache_hits"), 0),
+        tokens_in=Coalesce(Sum("tokens_in"), 0),
+        tokens_out=Coalesce(Sum("tokens_out"), 0),
+        cost_usd=Coalesce(Sum("cost_estimate"), Decimal("0")),
+    )
+    Sweep.objects.filter(pk=sweep_id).update(**totals, driver_heartbeat_at=timezone.now())
+    return Sweep.objects.get(pk=sweep_id)
+
+
+def sweep_finish_if_done(*, sweep_id, experiment) -> bool:
+    """Complete the sweep when every run is terminal; exactly one caller emits the event."""
+    with transaction.atomic():
+        if Run.objects.filter(sweep_id=sweep_id).exclude(status__in=TERMINAL).exists():
+            return False
+        done = Sweep.objects.filter(pk=sweep_id, status__in=[Sweep.Status.RUNNING, Sweep.Status.PENDING]).update(
+            status=Sweep.Status.COMPLETED, finished_at=timezone.now()
+        )
+        if done:
+            sweep = sweep_refresh_totals(sweep_id=sweep_id)
+            from apps.experiments.models import Experiment
+
+            Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.COMPLETED)
+            event_build(kind=Kind.SWEEP_COMPLETED, experiment=experiment, sweep=sweep, payload={
+                "runs": sweep.runs_total, "tokens_in": sweep.tokens_in, "tokens_out": sweep.tokens_out,
+                "cost_usd": str(sweep.cost_usd), "cache_hits": sweep.cache_hits,
+            }).save()
+    return True
+
+
+def sweep_check_budget(*, sweep: Sweep, experiment, global_tokens: int) -> str | None:
+    """Pause the sweep when a token or USD budget is reached; returns the reason if it paused."""
+    limits = [v for v in (sweep.budget_tokens, global_tokens or None) if v]
+    used = sweep.tokens_in + sweep.tokens_out
+    reason = None
+    if limits and used >= min(limits):
+        reason = f"token budget of {min(limits):,} reached ({used:,} used)"
+    elif sweep.budget_usd is not None and sweep.cost_usd >= sweep.budget_usd:
+        reason = f"cost budget of ${sweep.budget_usd} reached (${sweep.cost_usd} used)"
+    if reason is None:
+        return None
+    with transaction.atomic():
+        paused = Sweep.objects.filter(pk=sweep.pk, status=Sweep.Status.RUNNING).update(
+            status=Sweep.Status.PAUSED, pause_reason=reason
+        )
+        if paused:
+            from apps.experiments.models import Experiment
+
+            Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.PAUSED)
+            payload = {"reason": reason, "token_count": used, "cost": str(sweep.cost_usd)}
+            event_build(kind=Kind.BUDGET_EXHAUSTED, experiment=experiment, sweep=sweep, payload=payload).save()
+            event_build(kind=Kind.SWEEP_PAUSED, experiment=experiment, sweep=sweep, payload={"reason": reason}).save()
+    return reason if paused else None

@@ -1,0 +1,112 @@
+"""Single-run actions: ad-hoc runs, approve/reject, fork, cache invalidation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.engine.config_paths import apply_point
+from apps.experiments.models import Experiment
+from apps.experiments.selectors import user_endpoint_ids
+from apps.experiments.validation import ExperimentInvalid, validate_experiment
+from apps.runs.models import ResponseCache, Run, StageResult, Sweep
+from apps.runs.services.events import Kind, event_emit
+from apps.runs.services.planning import run_config_hash, samples_fingerprint
+from apps.runs.services.sweeps import sweep_enqueue
+
+
+def _validate(*, user, experiment: Experiment, **overrides) -> dict:
+    data = {
+        "name": experiment.name, "description": experiment.description, "sample_data": experiment.sample_data,
+        "pipeline_stages": experiment.pipeline_stages, "scoring_config": experiment.scoring_config,
+        "parameter_space": experiment.parameter_space, "repeats": experiment.repeats,
+        "budget_tokens": experiment.budget_tokens,
+        "budget_usd": None if experiment.budget_usd is None else float(experiment.budget_usd),
+    } | overrides
+    return validate_experiment(data, endpoint_ids=user_endpoint_ids(user=user), max_items=settings.MAX_SAMPLE_ITEMS,
+                               max_stages=settings.MAX_STAGES, max_template_chars=settings.MAX_TEMPLATE_CHARS)
+
+
+def parameter_space_validate(*, user, experiment: Experiment, parameter_space: list) -> list:
+    """The normalized space, or ExperimentInvalid keyed `parameter_space.…` (other fields are known good)."""
+    try:
+        return _validate(user=user, experiment=experiment, parameter_space=parameter_space)["parameter_space"]
+    except ExperimentInvalid as exc:
+        errors = {k: v for k, v in exc.errors.items() if k.startswith("parameter_space")}
+        raise ExperimentInvalid(errors or exc.errors) from exc
+
+
+def run_adhoc(*, user, experiment: Experiment, point: dict | None = None, pipeline_stages: list | None = None,
+              items: list | None = None, repeats: int | None = None) -> Run:
+    """One configuration over the experiment's samples (or inline items), run by a worker now."""
+    overrides = {}
+    if pipeline_stages is not None:
+        overrides["pipeline_stages"] = pipeline_stages
+    if items is not None:
+        overrides["sample_data"] = items
+    valid = _validate(user=user, experiment=experiment, **overrides)
+    try:
+        config = apply_point({"stages": valid["pipeline_stages"]}, point or {})
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        raise ExperimentInvalid({"point": [f"Invalid parameter path: {exc}"]}) from exc
+    repeats = repeats or experiment.repeats
+    run_items = valid["sample_data"]
+    with transaction.atomic():
+        sweep = Sweep.objects.create(
+            experiment=experiment, kind=Sweep.Kind.SINGLE, status=Sweep.Status.PENDING, repeats=repeats,
+            created_by=user, runs_total=1,
+            calls_total=len(run_items) * repeats * len(config["stages"]),
+            request={"type": "single", "point": point or {}, "items": run_items if items is not None else None},
+        )
+        run = Run.objects.create(
+            experiment=experiment, sweep=sweep, position=0, config=config, point=point or {},
+            config_hash=run_config_hash(config=config, items_fingerprint=samples_fingerprint(run_items), repeats=repeats),
+        )
+        sweep_enqueue(sweep_id=sweep.pk)
+    return run
+
+
+def run_set_approval(*, run: Run, approval: str) -> Run:
+    with transaction.atomic():
+        Run.objects.filter(pk=run.pk).update(approval=approval)
+        kind = Kind.RUN_APPROVED if approval == Run.Approval.APPROVED else Kind.RUN_REJECTED
+        event_emit(kind=kind, experiment=run.experiment, sweep=run.sweep_id, run_id=run.pk,
+                   payload={"run_id": str(run.pk), "config": run.point})
+    run.approval = approval
+    return run
+
+
+def experiment_fork(*, user, run: Run, parameter_space: list, name: str | None = None) -> Experiment:
+    """A new experiment whose stages are this run's configuration, with a new parameter space."""
+    source = run.experiment
+    valid = _validate(user=user, experiment=source, pipeline_stages=run.config["stages"],
+                      parameter_space=parameter_space, name=name or f"{source.name} (fork)")
+    with transaction.atomic():
+        fork = Experiment.objects.create(project=source.project, **valid)
+        event_emit(kind=Kind.EXPERIMENT_FORKED, experiment=source, run_id=run.pk,
+                   payload={"from_run": str(run.pk), "new_experiment": str(fork.pk)})
+    return fork
+
+
+def cache_invalidate(*, runs) -> int:
+    """Delete the cached responses behind these runs' calls; the next sweep pays for them again."""
+    keys = set(StageResult.objects.filter(run__in=runs).exclude(cache_key="").values_list("cache_key", flat=True))
+    deleted = 0
+    keys_list = list(keys)
+    for start in range(0, len(keys_list), 500):
+        deleted += ResponseCache.objects.filter(key__in=keys_list[start : start + 500]).delete()[0]
+    return deleted
+
+
+def cache_invalidate_run(*, run: Run) -> int:
+    deleted = cache_invalidate(runs=Run.objects.filter(pk=run.pk))
+    event_emit(kind=Kind.CACHE_INVALIDATED, experiment=run.experiment, run_id=run.pk, payload={"entries": deleted})
+    return deleted
+
+
+def cache_invalidate_experiment(*, experiment: Experiment) -> int:
+    deleted = cache_invalidate(runs=Run.objects.filter(experiment=experiment))
+    event_emit(kind=Kind.CACHE_INVALIDATED, experiment=experiment, payload={"entries": deleted,
+                                                                            "at": timezone.now().isoformat()})
+    return deleted

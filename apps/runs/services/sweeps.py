@@ -1,0 +1,141 @@
+"""Sweep lifecycle: start (plan in one transaction, one driver task), pause, resume, stop, redirect."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from apps.experiments.models import Experiment
+from apps.runs.models import Run, Sweep
+from apps.runs.services.events import Kind, event_emit
+from apps.runs.services.planning import Plan, SweepRequestInvalid, sweep_plan
+
+DRIVER_TASK = "apps.runs.tasks.sweep_drive"
+
+
+class SteeringError(Exception):
+    """A steering action that does not apply to the sweep's current state (HTTP 409)."""
+
+
+def sweep_enqueue(*, sweep_id) -> None:
+    """Ring the doorbell after commit: the driver re-reads everything from the database."""
+    transaction.on_commit(lambda: async_task(DRIVER_TASK, str(sweep_id), task_name=f"sweep {sweep_id}"))
+
+
+def _bulk_runs(*, sweep: Sweep, experiment: Experiment, plan: Plan, start_position: int) -> int:
+    runs = [
+        Run(experiment=experiment, sweep=sweep, position=start_position + i, config=p.config, point=p.point,
+            config_hash=p.config_hash)
+        for i, p in enumerate(plan.runs)
+    ]
+    Run.objects.bulk_create(runs, batch_size=500)
+    return len(runs)
+
+
+def sweep_start(
+    *, user, experiment: Experiment, kind: str, repeats: int | None = None, n: int | None = None,
+    seed: int | None = None, sample_ids: list[str] | None = None, parameter_space: list | None = None,
+    budget_tokens: int | None = None, budget_usd: Decimal | None = None,
+) -> tuple[Sweep, Plan]:
+    """Plan every run up front and enqueue one driver task; all or nothing."""
+    if experiment.sweeps.filter(status__in=[Sweep.Status.PENDING, Sweep.Status.RUNNING]).exists():
+        raise SteeringError("This experiment already has a sweep in progress; pause or stop it first.")
+    space = experiment.parameter_space if parameter_space is None else parameter_space
+    repeats = repeats or experiment.repeats
+    plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats, n=n, seed=seed,
+                      sample_ids=sample_ids)
+    with transaction.atomic():
+        sweep = Sweep.objects.create(
+            experiment=experiment, kind=kind, status=Sweep.Status.PENDING, parameter_space=space, seed=seed,
+            repeats=repeats, sample_ids=sample_ids, created_by=user,
+            budget_tokens=budget_tokens if budget_tokens is not None else experiment.budget_tokens,
+            budget_usd=budget_usd if budget_usd is not None else experiment.budget_usd,
+            request={"type": kind, "n": n, "seed": seed, "repeats": repeats, "sample_ids": sample_ids},
+        )
+        sweep.runs_total = _bulk_runs(sweep=sweep, experiment=experiment, plan=plan, start_position=0)
+        sweep.calls_total = plan.calls
+        sweep.save(update_fields=["runs_total", "calls_total"])
+        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING, updated_at=timezone.now())
+        event_emit(kind=Kind.SWEEP_STARTED, experiment=experiment, sweep=sweep,
+                   payload={"type": kind, "runs": sweep.runs_total, "calls": plan.calls, "repeats": repeats})
+        sweep_enqueue(sweep_id=sweep.pk)
+    return sweep, plan
+
+
+def _latest_sweep(experiment: Experiment, statuses) -> Sweep:
+    sweep = experiment.sweeps.filter(status__in=statuses).order_by("-created_at").first()
+    if sweep is None:
+        raise SteeringError(f"No sweep of this experiment is {' or '.join(statuses)}.")
+    return sweep
+
+
+def sweep_pause(*, experiment: Experiment, reason: str = "paused by user") -> Sweep:
+    """In-flight calls finish; nothing new starts. The driver exits once it has drained."""
+    with transaction.atomic():
+        sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING])
+        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.PAUSED, pause_reason=reason)
+        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.PAUSED)
+        event_emit(kind=Kind.SWEEP_PAUSED, experiment=experiment, sweep=sweep, payload={"reason": reason})
+    sweep.refresh_from_db()
+    return sweep
+
+
+def sweep_resume(*, experiment: Experiment) -> Sweep:
+    with transaction.atomic():
+        sweep = _latest_sweep(experiment, [Sweep.Status.PAUSED])
+        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.RUNNING, pause_reason="")
+        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
+        event_emit(kind=Kind.SWEEP_RESUMED, experiment=experiment, sweep=sweep)
+        sweep_enqueue(sweep_id=sweep.pk)
+    sweep.refresh_from_db()
+    return sweep
+
+
+def sweep_stop(*, experiment: Experiment) -> Sweep:
+    """Cancel every pending run now; the driver cancels the in-flight ones after their calls."""
+    with transaction.atomic():
+        sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED])
+        cancelled = Run.objects.filter(sweep=sweep, status=Run.Status.PENDING).update(
+            status=Run.Status.CANCELLED, completed_at=timezone.now()
+        )
+        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.STOPPED, finished_at=timezone.now())
+        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.COMPLETED)
+        event_emit(kind=Kind.SWEEP_STOPPED, experiment=experiment, sweep=sweep, payload={"cancelled_runs": cancelled})
+    from apps.runs.services.recording import sweep_refresh_totals
+
+    sweep_refresh_totals(sweep_id=sweep.pk)
+    sweep.refresh_from_db()
+    return sweep
+
+
+def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str | None = None, n: int | None = None,
+                   seed: int | None = None) -> tuple[Sweep, int, int]:
+    """Replace the unstarted remainder of the plan; started and finished runs are kept."""
+    sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED])
+    kind = kind or (sweep.kind if sweep.kind in ("grid", "random") else "grid")
+    plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=parameter_space, repeats=sweep.repeats,
+                      n=n, seed=seed, sample_ids=sweep.sample_ids)
+    with transaction.atomic():
+        locked = Sweep.objects.select_for_update().get(pk=sweep.pk)
+        removed, _ = Run.objects.filter(sweep=locked, status=Run.Status.PENDING).delete()
+        kept = set(Run.objects.filter(sweep=locked).values_list("config_hash", flat=True))
+        plan.runs = [p for p in plan.runs if p.config_hash not in kept]
+        start = (Run.objects.filter(sweep=locked).aggregate(m=Max("position"))["m"] or 0) + 1
+        added = _bulk_runs(sweep=locked, experiment=experiment, plan=plan, start_position=start)
+        locked.parameter_space = parameter_space
+        locked.runs_total = Run.objects.filter(sweep=locked).count()
+        locked.save(update_fields=["parameter_space", "runs_total"])
+        event_emit(kind=Kind.SWEEP_REDIRECTED, experiment=experiment, sweep=locked,
+                   payload={"removed_runs": removed, "added_runs": added, "parameter_space": parameter_space})
+        if locked.status == Sweep.Status.RUNNING:
+            sweep_enqueue(sweep_id=locked.pk)
+    locked.refresh_from_db()
+    return locked, removed, added
+
+
+__all__ = ["SteeringError", "SweepRequestInvalid", "sweep_start", "sweep_pause", "sweep_resume", "sweep_stop",
+           "sweep_redirect", "sweep_enqueue"]

@@ -1,0 +1,125 @@
+"""Webhook writes. Headers and the signing secret are encrypted at rest and never returned."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+from apps.core.logging import register_secret
+from apps.projects.models import Project
+from apps.webhooks.models import EVENT_TYPES, WebhookConfig
+
+MAX_URL = 1000
+MAX_HEADERS = 20
+MAX_HEADER_VALUE = 4096
+MIN_SECRET = 16
+MAX_SECRET = 512
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")
+# Set by the delivery code itself (transport or Standard Webhooks signature); a user value would clash.
+RESERVED_HEADERS = {
+    "host", "content-length", "content-type", "transfer-encoding", "connection",
+    "webhook-id", "webhook-timestamp", "webhook-signature",
+}
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+def clean_url(value: Any) -> str:
+    url = str(value or "").strip()
+    if not url or len(url) > MAX_URL or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise _fail("url", f"Enter a URL of 1 to {MAX_URL} characters without spaces.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _fail("url", "The URL must start with http:// or https:// and name a host.")
+    if "@" in parts.netloc:
+        raise _fail("url", "Do not put credentials in the URL; send them as a header.")
+    try:
+        parts.port
+    except ValueError:
+        raise _fail("url", "The port must be a number from 1 to 65535.") from None
+    return url
+
+
+def clean_event_types(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise _fail("event_types", f"Choose at least one of: {', '.join(EVENT_TYPES)}.")
+    for index, event_type in enumerate(value):
+        if event_type not in EVENT_TYPES:
+            raise _fail(f"event_types.{index}", f"Unknown event type; choose from: {', '.join(EVENT_TYPES)}.")
+    return list(dict.fromkeys(value))
+
+
+def clean_headers(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail("headers", "Expected an object of header names to values.")
+    if len(value) > MAX_HEADERS:
+        raise _fail("headers", f"At most {MAX_HEADERS} headers.")
+    for name, header_value in value.items():
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise _fail(f"headers.{name}", "Not a valid HTTP header name.")
+        if name.lower() in RESERVED_HEADERS:
+            raise _fail(f"headers.{name}", "This header is set by PromptLooper and cannot be overridden.")
+        if not isinstance(header_value, str) or len(header_value) > MAX_HEADER_VALUE:
+            raise _fail(f"headers.{name}", f"Expected text of at most {MAX_HEADER_VALUE} characters.")
+        if not (header_value.isascii() and header_value.isprintable()):
+            raise _fail(f"headers.{name}", "Header values must be printable ASCII on one line.")
+    return dict(value)
+
+
+def _clean_secret(value: Any) -> str:
+    secret = str(value)
+    if not MIN_SECRET <= len(secret) <= MAX_SECRET or not (secret.isascii() and secret.isprintable()):
+        raise _fail("secret", f"Use {MIN_SECRET} to {MAX_SECRET} printable ASCII characters, or omit it.")
+    return secret
+
+
+def webhook_secret_generate() -> str:
+    """A Standard Webhooks style signing secret: `whsec_` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def webhook_create(
+    *,
+    owner,
+    url: str,
+    event_types: list[str],
+    headers: dict[str, str] | None = None,
+    secret: str | None = None,
+    project_id=None,
+    is_active: bool = True,
+) -> tuple[WebhookConfig, str | None]:
+    """Create a webhook. Returns (webhook, generated secret or None when the caller chose one)."""
+    url = clean_url(url)
+    event_types = clean_event_types(event_types)
+    headers = clean_headers(headers)
+    generated = None
+    if secret is None or secret == "":
+        secret = generated = webhook_secret_generate()
+    secret = _clean_secret(secret)
+    project = None
+    if project_id is not None:
+        project = Project.objects.filter(pk=project_id, owner=owner).first()
+        if project is None:
+            raise _fail("project", "No project of yours has this id.")
+    for value in [secret, *headers.values()]:
+        register_secret(value)
+    webhook = WebhookConfig(
+        owner=owner, project=project, url=url, event_types=event_types, is_active=bool(is_active)
+    )
+    webhook.set_headers(headers)
+    webhook.set_secret(secret)
+    webhook.save()
+    return webhook, generated
+
+
+def webhook_delete(*, webhook: WebhookConfig) -> None:
+    webhook.delete()
