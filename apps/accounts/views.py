@@ -18,7 +18,7 @@ from apps.accounts.models import ApiKey
 def setup(request: HttpRequest) -> HttpResponse:
     if services.setup_is_complete():
         return redirect("accounts:login")
-    form = SetupForm(request.POST or None, initial={"token": request.GET.get("token", "")})
+    form = SetupForm(request.POST if request.method == "POST" else None, initial={"token": request.GET.get("token", "")})
     if request.method == "POST" and form.is_valid():
         try:
             user = services.setup_complete(
@@ -36,7 +36,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_check(request=request, **form.cleaned_data)

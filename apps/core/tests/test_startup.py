@@ -60,22 +60,17 @@ def started_app(tmp_path, fake_llm):
         log.close()
 
 
-def test_bin_start_serves_health_and_prints_a_working_setup_link(started_app):
+def test_bin_start_brings_up_the_app_and_the_printed_setup_link_seeds_the_demo(started_app):
     assert started_app["health"].status_code == 200
-    match = re.search(r"(http://\S+/setup/\?token=\S+)", started_app["log"])
+    match = re.search(r"http://\S+/setup/\?token=(\S+)", started_app["log"])
     assert match, started_app["log"]
+    token = match.group(1)
     base = f"http://127.0.0.1:{started_app['port']}"
     with httpx.Client(base_url=base) as client:
-        page = client.get(f"/setup/?token={match.group(1).split('token=')[1]}")
+        page = client.get(f"/setup/?token={token}")
         assert page.status_code == 200 and "Create admin account" in page.text
         assert client.get("/static/vendor/htmx/htmx-2.0.7.min.js").status_code == 200
-    assert started_app["proc"].poll() is None, "web or worker died after start-up"
-
-
-def test_setup_through_the_started_app_seeds_the_demo_project(started_app):
-    token = re.search(r"/setup/\?token=(\S+)", started_app["log"]).group(1)
-    base = f"http://127.0.0.1:{started_app['port']}"
-    with httpx.Client(base_url=base) as client:
+        assert client.get("/api/v1/projects").status_code == 503
         created = client.post(
             "/api/v1/auth/setup", json={"username": "admin", "password": "a long passphrase!", "token": token}
         )
@@ -86,5 +81,6 @@ def test_setup_through_the_started_app_seeds_the_demo_project(started_app):
         endpoints = client.get("/api/v1/endpoints", headers=headers).json()
         probe = client.post(f"/api/v1/endpoints/{endpoints['results'][0]['id']}/test", headers=headers).json()
         assert probe["ok"] is True and "fake-chat" in probe["models"]
-        admin = client.get("/admin/login/")
-        assert admin.status_code == 200
+        assert client.get("/admin/login/").status_code == 200
+        assert client.get("/api/v1/docs").status_code == 200
+    assert started_app["proc"].poll() is None, "web or worker died after start-up"

@@ -204,6 +204,8 @@ class Guard:
         return checked
 
     def lookup(self, host: str, port: int) -> list[str]:
+        if _is_literal(host):  # checked as written, whatever the resolver makes of a zone id
+            self.check(host, port, [host])
         try:
             addresses = resolve(host, port)  # looked up at call time so tests can patch it
         except (OSError, UnicodeError) as exc:
@@ -211,7 +213,8 @@ class Guard:
         return self.check(host, port, addresses)
 
     def _check_one(self, host: str, port: int, text: str) -> None:
-        ip = ip_address(text)
+        # A zone id (fe80::1%eth0) would make `ip in METADATA_ADDRESSES` miss: classify without it.
+        ip = ip_address(text.split("%", 1)[0])
         kind = category(canonical(ip))
         if kind not in _ALWAYS_DENIED and (
             kind in _ALLOWED[self.policy] or self.allowlist.allows(host, ip, port)
@@ -227,6 +230,14 @@ class Guard:
             why = f"{_SCOPE[self.policy]} unless an admin allowlists it"
         message = f"{subject} is {_PHRASES[kind]}; {why}"
         raise EgressDenied(message, host=host, address=text, category=kind)
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def check_url(url: str | httpx.URL, *, policy: Policy, allowlist: Allowlist | None = None) -> list[str]:

@@ -90,7 +90,7 @@ def test_a_name_with_one_public_and_one_loopback_address_is_denied_to_webhooks(k
 METADATA_SPELLINGS = [
     "169.254.169.254", "169.254.170.2", "100.100.100.200", "[fd00:ec2::254]", "[::ffff:169.254.169.254]",
     "[::ffff:a9fe:a9fe]", "[64:ff9b::a9fe:a9fe]", "[2002:a9fe:a9fe::]", "[::169.254.169.254]",
-    "metadata.google.internal",
+    "[fd00:ec2::254%25eth0]", "metadata.google.internal",
 ]
 
 
