@@ -5,14 +5,25 @@ against an in-process `FakeLLMServer`. Rows: httpx's own transport, the egress c
 (httpx over aiohttp, with the connect-time guard) doing bare POSTs, and the OpenAI adapter on
 the egress client (streaming, parsing, usage) — the engine's real per-call path.
 
-Measured on this machine (1000 calls, 50 ms latency; ratio = wall / ideal):
+Measured on this machine (1000 calls, 50 ms latency; ratio = wall / ideal). Server in-process
+(the default; it shares the GIL with the client, and its streamed replies cost it ~13 writes):
     transport                     C   wall s  ideal s  ratio
-    httpx default transport      16    3.38     3.12   1.08
-    egress client (aiohttp)      16    3.31     3.12   1.06
-    openai adapter on egress     16    3.41     3.12   1.09
-    httpx default transport      64   15.93     0.78  20.39
-    egress client (aiohttp)      64    0.91     0.78   1.17
-    openai adapter on egress     64    1.08     0.78   1.38
+    httpx default transport      16    3.73     3.12   1.19
+    egress client (aiohttp)      16    3.49     3.12   1.12
+    openai adapter on egress     16    4.03     3.12   1.29
+    httpx default transport      64   11.47     0.78  14.68
+    egress client (aiohttp)      64    1.31     0.78   1.67
+    openai adapter on egress     64    2.30     0.78   2.94
+Server in its own process (`python -m apps.fakellm.server --port 18555 --latency-ms 50`,
+then `--base-url http://127.0.0.1:18555/v1`), which isolates the client's own cost:
+    httpx default transport      16    3.55     3.12   1.13
+    egress client (aiohttp)      16    3.64     3.12   1.17
+    openai adapter on egress     16    3.50     3.12   1.12
+    httpx default transport      64   11.41     0.78  14.61
+    egress client (aiohttp)      64    0.95     0.78   1.21
+    openai adapter on egress     64    1.01     0.78   1.29
+Ratios vary by ±0.1 between runs out of process, more in process (the adapter at 64 measured
+2.0–3.0); either way httpx's own pool is the outlier at 64 in flight.
 """
 
 from __future__ import annotations
@@ -50,7 +61,7 @@ async def drive(call: Callable[[int], Awaitable[object]], calls: int, concurrenc
     return time.perf_counter() - started
 
 
-async def plain_post(client: httpx.AsyncClient, url: str) -> Callable[[int], Awaitable[object]]:
+def plain_post(client: httpx.AsyncClient, url: str) -> Callable[[int], Awaitable[object]]:
     async def call(i: int) -> None:
         response = await client.post(url, json=BODY)
         response.raise_for_status()
@@ -63,10 +74,10 @@ async def measure(kind: str, base_url: str, calls: int, concurrency: int) -> flo
     if kind == "httpx default transport":
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False) as client:
-            return await drive(await plain_post(client, url), calls, concurrency)
+            return await drive(plain_post(client, url), calls, concurrency)
     async with egress.async_client(policy=egress.Policy.LLM, max_connections=concurrency) as client:
         if kind == "egress client (aiohttp)":
-            return await drive(await plain_post(client, url), calls, concurrency)
+            return await drive(plain_post(client, url), calls, concurrency)
         provider = provider_for(EndpointSpec(id="bench", kind="openai", base_url=base_url), client)
 
         async def complete(i: int) -> None:

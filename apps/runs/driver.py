@@ -61,8 +61,14 @@ class SweepDriver:
 
     async def complete(self, endpoint: EndpointSpec, request: ChatRequest) -> Completion:
         provider = self.providers[endpoint.id]
-        async with self.limits[endpoint.id]:
-            return await with_retries(lambda: provider.complete(request))
+        limit = self.limits[endpoint.id]
+
+        async def attempt() -> Completion:
+            # The endpoint slot is held per attempt, so a backoff sleep frees it for other calls.
+            async with limit:
+                return await provider.complete(request)
+
+        return await with_retries(attempt)
 
     # Lifecycle ---------------------------------------------------------------------------
     def _load(self):
@@ -104,15 +110,18 @@ class SweepDriver:
             finished: list = []
             last_flush = last_beat = last_steer = time.monotonic()
             exhausted = False
+            token_limit = min([v for v in (sweep.budget_tokens, global_tokens) if v] or [0])
+            spent = sweep.tokens_in + sweep.tokens_out
+            over_budget = False
             while True:
-                if not self.stopping and not exhausted and len(in_flight) < window:
+                if not self.stopping and not exhausted and not over_budget and len(in_flight) < window:
                     claimed = await self.db(recording.runs_claim, sweep_id=self.sweep_id, owner=self.owner,
                                             limit=window - len(in_flight))
                     exhausted = len(claimed) < window - len(in_flight)
                     for run in claimed:
                         task = asyncio.create_task(self._execute(run, items, sweep.repeats))
                         in_flight[task] = run
-                if not in_flight and (exhausted or self.stopping) and not finished:
+                if not in_flight and (exhausted or self.stopping or over_budget) and not finished:
                     break
                 if in_flight:
                     done, _ = await asyncio.wait(in_flight, timeout=FLUSH_INTERVAL_S,
@@ -121,8 +130,11 @@ class SweepDriver:
                         run = in_flight.pop(task)
                         outcome, duration_ms = task.result()
                         finished.append((run, outcome, duration_ms))
+                        spent += sum(r.tokens_in + r.tokens_out for r in outcome.results if not r.cached)
+                # Tokens are tallied in memory so a budget stops new claims at once, not a flush later.
+                over_budget = bool(token_limit) and spent >= token_limit
                 now = time.monotonic()
-                if finished and (now - last_flush >= FLUSH_INTERVAL_S or not in_flight):
+                if finished and (now - last_flush >= FLUSH_INTERVAL_S or not in_flight or over_budget):
                     batch, finished = finished, []
                     await self.db(recording.outcomes_record, sweep=sweep, experiment=experiment, owner=self.owner,
                                   finished=batch, stopping=self.stopping, endpoints=self.endpoints)
@@ -135,7 +147,7 @@ class SweepDriver:
                     await self.db(recording.leases_renew, sweep_id=self.sweep_id, owner=self.owner,
                                   run_ids=[r.id for r in in_flight.values()])
                     last_beat = now
-                if not in_flight and exhausted and not finished:
+                if not in_flight and (exhausted or over_budget) and not finished:
                     break
         if not self.stopping:
             await self.db(recording.sweep_finish_if_done, sweep_id=self.sweep_id, experiment=experiment)

@@ -8,6 +8,7 @@ naming the target host) and cap response bodies.
 
 from __future__ import annotations
 
+import ssl
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import aiohttp
@@ -86,25 +87,34 @@ def _default_max_body(policy: Policy) -> int:
 
 
 def async_client(*, policy: Policy, allowlist: Allowlist | None = None, connect_timeout_s: float = 5.0,
-                 read_timeout_s: float = 120.0, max_connections: int = 100,
-                 max_body_bytes: int | None = None) -> httpx.AsyncClient:
-    """An httpx client over aiohttp (httpx's own pool stalls past ~64 requests in flight)."""
+                 read_timeout_s: float = 120.0, max_connections: int = 100, max_body_bytes: int | None = None,
+                 verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
+    """An httpx client over aiohttp (httpx's own pool stalls past ~64 requests in flight).
+
+    Use it from one event loop: the aiohttp session underneath is created in, and bound to,
+    the loop of the first request.
+    """
     guard = Guard(policy, allowlist or Allowlist())
-    ssl_context = httpx.create_ssl_context(trust_env=False)
+    ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
 
     def session() -> aiohttp.ClientSession:  # called lazily, inside the running loop
         connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard), limit=max_connections, ssl=ssl_context)
         return aiohttp.ClientSession(connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar())
 
-    transport = AsyncGuardedTransport(guard, max_body_bytes or _default_max_body(policy), client=session)
+    transport = AsyncGuardedTransport(
+        guard, max_body_bytes or _default_max_body(policy), client=session, verify=ssl_context
+    )
     return httpx.AsyncClient(transport=transport, **_client_options(connect_timeout_s, read_timeout_s))
 
 
 def sync_client(*, policy: Policy, allowlist: Allowlist | None = None, connect_timeout_s: float = 5.0,
-                read_timeout_s: float = 30.0, max_connections: int = 10,
-                max_body_bytes: int | None = None) -> httpx.Client:
+                read_timeout_s: float = 30.0, max_connections: int = 10, max_body_bytes: int | None = None,
+                verify: ssl.SSLContext | bool = True) -> httpx.Client:
     """A blocking client with the same policy, for probes and webhook deliveries."""
     guard = Guard(policy, allowlist or Allowlist())
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    transport = SyncGuardedTransport(guard, max_body_bytes or _default_max_body(policy), limits=limits)
+    ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+    transport = SyncGuardedTransport(
+        guard, max_body_bytes or _default_max_body(policy), limits=limits, verify=ssl_context
+    )
     return httpx.Client(transport=transport, **_client_options(connect_timeout_s, read_timeout_s))

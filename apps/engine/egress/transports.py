@@ -104,20 +104,24 @@ def _looks_numeric(host: str) -> bool:
 
 
 class AsyncGuardedTransport(AiohttpTransport):
+    """One per event loop: the aiohttp session it creates on first use belongs to that loop."""
+
     def __init__(self, guard: Guard, max_body_bytes: int, **kwargs: object) -> None:
         super().__init__(trust_env=False, **kwargs)
         self._guard, self._max_body = guard, max_body_bytes
+        self._allowed_literals: set[tuple[str, int]] = set()  # an IP literal's verdict never changes
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_scheme(request.url)
         host, port = host_port(request.url)
-        if _looks_numeric(host):
+        if _looks_numeric(host) and (host, port) not in self._allowed_literals:
             try:
                 ip_address(host)
             except ValueError:  # 2130706433, 127.1: what getaddrinfo makes of them is checked
                 await asyncio.get_running_loop().run_in_executor(None, self._guard.lookup, host, port)
             else:
                 self._guard.check(host, port, [host])
+                self._allowed_literals.add((host, port))
         try:
             response = await super().handle_async_request(request)
         except EgressError:

@@ -36,11 +36,8 @@ class OpenAIProvider(Provider):
         async with self.open("POST", self.url("chat/completions"), json_body=body) as response:
             if "text/event-stream" in response.headers.get("content-type", ""):
                 reply = await self.read_stream(response)
-            else:  # a server that ignores `stream` and answers in one piece
-                reply = StreamState()
-                reply.add(self.parse(await egress.read_capped(response, egress.LLM_MAX_BODY_BYTES),
-                                     response.url.host), chat=True)
-                reply.done = True
+            else:
+                reply = await self.read_whole(response)
         usage = reply.usage or {}
         return Completion(
             text="".join(reply.parts),
@@ -70,6 +67,14 @@ class OpenAIProvider(Provider):
             raise self.truncated(host, state, f": {exc}") from None
         if not (state.done or state.finish_reason):
             raise self.truncated(host, state, "")
+        return state
+
+    async def read_whole(self, response: httpx.Response) -> StreamState:
+        """A server that ignored `stream` and answered in one piece."""
+        state = StreamState()
+        raw = await egress.read_capped(response, egress.LLM_MAX_BODY_BYTES)
+        state.add(self.parse(raw, response.url.host), chat=True)
+        state.done = True
         return state
 
     def truncated(self, host: str, state: StreamState, cause: str) -> ProviderError:

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import datetime
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +21,7 @@ from apps.engine.egress import policy
 class Canary:
     """An HTTP server on 127.0.0.1 that counts hits and answers with a configurable reply."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.hits = 0
         self.requests: list[dict[str, str]] = []
         self.status, self.headers, self.body = 200, {"Content-Type": "text/plain"}, b"canary"
@@ -28,6 +30,8 @@ class Canary:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
         self._thread.start()
 
@@ -53,7 +57,7 @@ class Canary:
                 self.rfile.read(length)
                 with canary._lock:
                     canary.hits += 1
-                    canary.requests.append(dict(self.headers))
+                    canary.requests.append({k.lower(): v for k, v in self.headers.items()})
                 self.send_response(canary.status)
                 for name, value in canary.headers.items():
                     self.send_header(name, value)
@@ -72,11 +76,11 @@ class Canary:
 
 
 @pytest.fixture
-def make_canary() -> Iterator[Callable[[], Canary]]:
+def make_canary() -> Iterator[Callable[..., Canary]]:
     servers: list[Canary] = []
 
-    def make() -> Canary:
-        servers.append(Canary())
+    def make(tls: ssl.SSLContext | None = None) -> Canary:
+        servers.append(Canary(tls))
         return servers[-1]
 
     yield make
@@ -122,3 +126,34 @@ def stub_dns(monkeypatch: pytest.MonkeyPatch) -> StubDNS:
     stub = StubDNS(policy.resolve)
     monkeypatch.setattr(policy, "resolve", stub.resolve)
     return stub
+
+
+@pytest.fixture(scope="session")
+def tls_identity(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting it) for a self-signed `pinned.test` certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pinned.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("pinned.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert_pem)
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    client = ssl.create_default_context(cadata=cert_pem.decode())
+    return server, client

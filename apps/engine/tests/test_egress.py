@@ -156,6 +156,18 @@ def test_a_body_over_the_cap_is_an_error(kind, send_length, canary):
     assert fetch(kind, canary.url, policy=Policy.LLM, max_body_bytes=5000).content == b"x" * 5000
 
 
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_tls_to_a_checked_address_still_verifies_the_hostname(kind, make_canary, stub_dns, tls_identity):
+    server_tls, client_tls = tls_identity
+    canary = make_canary(server_tls)
+    stub_dns({"pinned.test": ["127.0.0.1"], "impostor.test": ["127.0.0.1"]})
+    response = fetch(kind, f"https://pinned.test:{canary.port}/", policy=Policy.LLM, verify=client_tls)
+    assert response.status_code == 200
+    assert canary.requests[0]["host"] == f"pinned.test:{canary.port}"
+    with pytest.raises(httpx.ConnectError, match="(?i)certificate|hostname"):
+        fetch(kind, f"https://impostor.test:{canary.port}/", policy=Policy.LLM, verify=client_tls)
+
+
 def test_read_capped_stops_a_streamed_body_at_the_limit(canary):
     canary.reply(200, b"y" * 3000, send_length=False)
 

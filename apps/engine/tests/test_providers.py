@@ -107,6 +107,41 @@ async def test_a_truncated_stream_is_retried_then_fails_clearly(client, fake_llm
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
+def sse(*events: dict | str) -> bytes:
+    return b"".join(f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n".encode() for e in events)
+
+
+def delta(text: str | None = None, finish: str | None = None, usage: dict | None = None) -> dict:
+    choice = {"index": 0, "delta": {"content": text} if text else {}, "finish_reason": finish}
+    return {"choices": [choice], **({"usage": usage} if usage else {})}
+
+
+@pytest.mark.asyncio
+async def test_a_stream_that_ends_cleanly_without_done_or_finish_reason_is_truncated(client, canary):
+    canary.reply(200, sse(delta("Once"), delta(" upon")), {"Content-Type": "text/event-stream"})
+    with pytest.raises(ProviderError, match="stream ended early: 127.0.0.1 closed it after 2 events") as caught:
+        await provider_for(endpoint(f"{canary.url}/v1"), client).complete(ask())
+    assert caught.value.retryable
+
+
+@pytest.mark.asyncio
+async def test_a_finish_reason_without_done_is_a_complete_answer(client, canary):
+    usage = {"prompt_tokens": 3, "completion_tokens": 2}
+    body = sse(delta("Hi"), delta(" there", "stop", usage))
+    canary.reply(200, body, {"Content-Type": "text/event-stream"})
+    completion = await provider_for(endpoint(f"{canary.url}/v1"), client).complete(ask())
+    assert (completion.text, completion.finish_reason, completion.tokens_out) == ("Hi there", "stop", 2)
+
+
+@pytest.mark.asyncio
+async def test_a_server_that_ignores_stream_and_answers_in_one_piece_still_works(client, canary):
+    reply = {"choices": [{"message": {"content": "whole"}, "finish_reason": "stop"}],
+             "usage": {"prompt_tokens": 4, "completion_tokens": 1}}
+    canary.reply(200, json.dumps(reply).encode(), {"Content-Type": "application/json"})
+    completion = await provider_for(endpoint(f"{canary.url}/v1"), client).complete(ask())
+    assert (completion.text, completion.tokens_in, completion.tokens_out) == ("whole", 4, 1)
+
+
 @pytest.mark.asyncio
 async def test_a_429_honours_retry_after_and_finally_fails_with_a_clear_message(client, fake_llm):
     provider, sleeps = provider_for(endpoint(fake_llm.base_url), client), Sleeps()
