@@ -39,6 +39,13 @@ MAX_CALLS_PER_SWEEP = envint("MAX_CALLS_PER_SWEEP", 100_000)
 MCP_ENABLED = envbool("MCP_ENABLED", True)
 MCP_PORT = envint("MCP_PORT", 8401)
 SCORERS_PYTHON_ENABLED = envbool("SCORERS_PYTHON_ENABLED", False)
+# The one LLM retry loop: 429 honours Retry-After (capped), 5xx/timeouts back off with jitter.
+LLM_RETRY = {
+    "max_attempts": envint("LLM_MAX_ATTEMPTS", 5),
+    "base_delay_s": float(envstr("LLM_RETRY_BASE_DELAY_S", "0.5")),
+    "max_delay_s": float(envstr("LLM_RETRY_MAX_DELAY_S", "30")),
+    "retry_after_cap_s": float(envstr("LLM_RETRY_AFTER_CAP_S", "60")),
+}
 
 DATABASE_URL = envstr("DATABASE_URL")
 REDIS_URL = envstr("REDIS_URL")

@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from apps.core.logging import redact
+from apps.core.models import SystemSettings
+from apps.engine import egress
 from apps.endpoints.models import Endpoint
 from apps.endpoints.selectors import endpoint_api_key
 
@@ -61,9 +63,15 @@ class BodyTooLarge(Exception):
 
 
 def http_get(url: str, *, headers: dict[str, str], endpoint: Endpoint) -> tuple[httpx.Response, bytes]:
-    """The one outbound call of the probe: no proxies from the environment, no redirects, capped body."""
-    timeout = httpx.Timeout(endpoint.read_timeout_s, connect=endpoint.connect_timeout_s)
-    with httpx.Client(trust_env=False, follow_redirects=False, timeout=timeout) as client:
+    """The one outbound call of the probe, through the egress guard (LLM policy), body capped."""
+    allowlist_text = SystemSettings.load().egress_allowlist
+    client = egress.sync_client(
+        policy=egress.Policy.LLM,
+        allowlist=egress.Allowlist.parse(allowlist_text) if allowlist_text.strip() else None,
+        connect_timeout_s=endpoint.connect_timeout_s,
+        read_timeout_s=endpoint.read_timeout_s,
+    )
+    with client:
         with client.stream("GET", url, headers=headers) as response:
             body = bytearray()
             for chunk in response.iter_bytes():
@@ -84,6 +92,8 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def _explain_exception(exc: Exception, *, where: str, endpoint: Endpoint) -> tuple[str, str]:
     causes = _causes(exc)
+    if isinstance(exc, egress.EgressDenied):
+        return "blocked", f"PromptLooper refuses to connect to {where}: {exc}."
     if isinstance(exc, BodyTooLarge):
         return "too_large", f"The model list from {where} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB."
     if isinstance(exc, httpx.ConnectTimeout):

@@ -45,6 +45,7 @@ class SweepDriver:
         self.providers: dict[str, object] = {}
         self.limits: dict[str, asyncio.Semaphore] = {}
         self.allowlist = None
+        self.retry = dict(settings.LLM_RETRY)
 
     async def db(self, fn, /, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.db_pool, lambda: fn(**kwargs))
@@ -68,7 +69,7 @@ class SweepDriver:
             async with limit:
                 return await provider.complete(request)
 
-        return await with_retries(attempt)
+        return await with_retries(attempt, **self.retry)
 
     # Lifecycle ---------------------------------------------------------------------------
     def _load(self):
@@ -116,7 +117,7 @@ class SweepDriver:
             while True:
                 if not self.stopping and not exhausted and not over_budget and len(in_flight) < window:
                     claimed = await self.db(recording.runs_claim, sweep_id=self.sweep_id, owner=self.owner,
-                                            limit=window - len(in_flight))
+                                            limit=window - len(in_flight), experiment=experiment)
                     exhausted = len(claimed) < window - len(in_flight)
                     for run in claimed:
                         task = asyncio.create_task(self._execute(run, items, sweep.repeats))

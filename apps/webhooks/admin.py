@@ -79,7 +79,13 @@ class WebhookAdminForm(forms.ModelForm):
         fields = ["owner", "project", "url", "event_types", "is_active"]
 
     def clean_url(self) -> str:
-        return require_http_url(self.cleaned_data["url"])
+        # The same rules as the API, including the public-addresses-only egress check.
+        from apps.webhooks.services import clean_url
+
+        try:
+            return clean_url(require_http_url(self.cleaned_data["url"]))
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict.get("url", exc.messages)) from None
 
     def clean_new_secret(self) -> str:
         return reject_control_characters(self.cleaned_data["new_secret"])

@@ -8,9 +8,12 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from django.core.exceptions import ValidationError
 
 from apps.core.logging import register_secret
+from apps.core.models import SystemSettings
+from apps.engine import egress
 from apps.projects.models import Project
 from apps.webhooks.models import EVENT_TYPES, WebhookConfig
 
@@ -44,7 +47,20 @@ def clean_url(value: Any) -> str:
         parts.port
     except ValueError:
         raise _fail("url", "The port must be a number from 1 to 65535.") from None
+    _check_egress(url)
     return url
+
+
+def _check_egress(url: str) -> None:
+    """Refuse private, loopback and metadata targets now; the connect-time check still decides later."""
+    allowlist_text = SystemSettings.load().egress_allowlist
+    allowlist = egress.Allowlist.parse(allowlist_text) if allowlist_text.strip() else None
+    try:
+        egress.check_url(url, policy=egress.Policy.WEBHOOK, allowlist=allowlist)
+    except egress.EgressDenied as exc:
+        raise _fail("url", f"Webhooks may only reach public addresses: {exc}.") from None
+    except httpx.HTTPError:
+        pass  # not resolvable from here right now: allowed, and checked again at delivery time
 
 
 def clean_event_types(value: Any) -> list[str]:

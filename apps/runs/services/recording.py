@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.engine.pipeline import CachedCall, PipelineOutcome
-from apps.runs.models import ResponseCache, Run, StageResult, Sweep
+from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.events import Kind, event_build
 
 LEASE = timedelta(seconds=60)
@@ -31,8 +31,11 @@ class ClaimedRun:
     position: int
 
 
-def runs_claim(*, sweep_id, owner: str, limit: int) -> list[ClaimedRun]:
-    """Lease up to `limit` runs that are pending or whose lease expired (a dead driver's)."""
+def runs_claim(*, sweep_id, owner: str, limit: int, experiment=None) -> list[ClaimedRun]:
+    """Lease up to `limit` runs that are pending or whose lease expired (a dead driver's).
+
+    With `experiment`, a `run.started` event is written for each claimed run.
+    """
     if limit <= 0:
         return []
     now = timezone.now()
@@ -51,7 +54,13 @@ def runs_claim(*, sweep_id, owner: str, limit: int) -> list[ClaimedRun]:
             status=Run.Status.RUNNING, lease_owner=owner, lease_expires_at=now + LEASE,
             attempts=F("attempts") + 1, started_at=Coalesce(F("started_at"), now),
         )
-        rows = list(Run.objects.filter(id__in=ids, lease_owner=owner).values("id", "config", "position"))
+        rows = list(Run.objects.filter(id__in=ids, lease_owner=owner).values("id", "config", "position", "attempts"))
+        if experiment is not None:
+            Event.objects.bulk_create([
+                event_build(kind=Kind.RUN_STARTED, experiment=experiment, sweep=sweep_id, run_id=r["id"],
+                            payload={"run_id": str(r["id"]), "attempt": r["attempts"]})
+                for r in rows
+            ])
     return [ClaimedRun(id=str(r["id"]), config=r["config"], position=r["position"]) for r in rows]
 
 
@@ -143,7 +152,7 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
             events.append(event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run.id, payload=payload))
             kinds.append(kind)
         if events:
-            events[0].__class__.objects.bulk_create(events)
+            Event.objects.bulk_create(events)
         sweep_refresh_totals(sweep_id=sweep.pk)
     return kinds
 
