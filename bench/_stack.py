@@ -1,18 +1,26 @@
-"""Processes the sweep benchmark runs beside itself: the fake LLM server and a django-q2 worker.
+"""Helpers for bench/sweep_overhead.py: the processes it runs beside itself, and its profilers.
 
-Both start in their own session so that stopping one ends exactly the processes it started.
-Memory is read from /proc (VmHWM, the peak resident set of each process), summed over a tree.
+The fake LLM server, the django-q2 worker and py-spy each start in their own session, so that
+stopping one ends exactly the processes it started. Memory is read from /proc (VmHWM, the peak
+resident set of each process), summed over a tree. `DriverProfiler` runs the sweep driver in this
+process under cProfile and times every database call and every event-loop stall.
 """
 
 from __future__ import annotations
 
+import asyncio
+import cProfile
+import io
 import os
+import pstats
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 
@@ -53,14 +61,22 @@ def start_fake_llm(*, latency_ms: float, log: Path) -> tuple[subprocess.Popen, s
     port = free_port()
     args = [sys.executable, "-m", "apps.fakellm.server", "--port", str(port), "--latency-ms", str(latency_ms)]
     proc = _spawn(args, {**os.environ, "PYTHONUNBUFFERED": "1"}, log)
-    url = _wait_for(proc, log, r"http://127\.0\.0\.1:\d+/v1", 30)
+    try:
+        url = _wait_for(proc, log, r"http://127\.0\.0\.1:\d+/v1", 30)
+    except BaseException:
+        stop(proc)
+        raise
     return proc, url
 
 
 def start_worker(*, env: dict, log: Path, workers: int = 1) -> subprocess.Popen:
     """`manage.py qcluster` as production runs it (bin/start), once it reports itself running."""
     proc = _spawn([sys.executable, "manage.py", "qcluster"], {**env, "Q_WORKERS": str(workers)}, log)
-    _wait_for(proc, log, r"Q Cluster \S+ running\.", 60)
+    try:
+        _wait_for(proc, log, r"Q Cluster .* running\.", 60)
+    except BaseException:
+        stop(proc)
+        raise
     return proc
 
 
@@ -125,3 +141,141 @@ def log_times(log: Path, needle: str) -> list[float]:
         if match and needle in line:
             stamps.append(datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
     return stamps
+
+
+# py-spy: sample the whole worker tree ------------------------------------------------------------------
+def start_py_spy(*, pid: int, out: Path) -> subprocess.Popen:
+    exe = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if not exe:
+        raise RuntimeError("py-spy not found: `pip install --target /tmp/pyspy py-spy`, then PY_SPY=/tmp/pyspy/bin/py-spy")
+    args = [exe, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "250",
+            "--output", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.0)  # py-spy attaches to every process of the tree before the first sweep starts
+    return proc
+
+
+def stop_py_spy(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    proc.wait(timeout=30)
+    print(f"  py-spy: collapsed stacks in {proc.args[-1]}", flush=True)
+    summarize_collapsed(Path(proc.args[-1]))
+
+
+def summarize_collapsed(path: Path, top: int = 20) -> None:
+    """Leaf (self) and inclusive sample counts from a py-spy raw (collapsed) file."""
+    leaf, inclusive, total = Counter(), Counter(), 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")[1:]]  # drop the process frame
+        total += int(count)
+        if frames:
+            leaf[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    print(f"  py-spy: {total} samples (non-idle threads of the worker tree)")
+    for title, counter in (("self", leaf), ("inclusive", inclusive)):
+        print(f"  top {top} by {title} samples:")
+        for frame, count in counter.most_common(top):
+            print(f"    {count:6d} {100 * count / max(total, 1):5.1f}%  {frame}")
+
+
+# cProfile of the driver in this process ---------------------------------------------------------------
+class DriverProfiler:
+    """Calls `apps.runs.driver.sweep_drive` here: cProfile on the loop thread and on the DB thread,
+    the time and SQL of every `SweepDriver.db` call, and how late the event loop wakes up."""
+
+    STALL_TICK_S = 0.005
+
+    def __init__(self) -> None:
+        self.reports: list[str] = []
+
+    def __call__(self, sweep_id: str) -> None:
+        from django.db import connection
+
+        from apps.runs import driver
+
+        db_calls: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # count, run s, awaited s
+        sql: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        lags: list[float] = []
+        db_prof, loop_prof = cProfile.Profile(), cProfile.Profile()
+        original_db, original_drive = driver.SweepDriver.db, driver.SweepDriver.drive
+
+        def count_sql(execute, statement, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(statement, params, many, context)
+            finally:
+                stat = sql[statement.split(None, 1)[0].upper()]
+                stat[0] += 1
+                stat[1] += time.perf_counter() - started
+
+        async def timed_db(self, fn, /, **kwargs):
+            name = getattr(fn, "__qualname__", repr(fn)).replace("SweepDriver.", "")
+
+            def run(**kw):
+                started = time.perf_counter()
+                db_prof.enable()
+                try:
+                    with connection.execute_wrapper(count_sql):
+                        return fn(**kw)
+                finally:
+                    db_prof.disable()
+                    db_calls[name][1] += time.perf_counter() - started
+
+            submitted = time.perf_counter()
+            try:
+                return await original_db(self, run, **kwargs)
+            finally:
+                db_calls[name][0] += 1
+                db_calls[name][2] += time.perf_counter() - submitted
+
+        async def watched_drive(self):
+            async def watch():
+                while True:
+                    before = time.perf_counter()
+                    await asyncio.sleep(DriverProfiler.STALL_TICK_S)
+                    lags.append(time.perf_counter() - before - DriverProfiler.STALL_TICK_S)
+
+            watcher = asyncio.create_task(watch())
+            try:
+                await original_drive(self)
+            finally:
+                watcher.cancel()
+
+        driver.SweepDriver.db, driver.SweepDriver.drive = timed_db, watched_drive
+        started = time.perf_counter()
+        try:
+            loop_prof.runcall(driver.sweep_drive, sweep_id)
+        finally:
+            driver.SweepDriver.db, driver.SweepDriver.drive = original_db, original_drive
+        self.reports.append(self._format(time.perf_counter() - started, db_calls, sql, lags, loop_prof, db_prof))
+
+    @staticmethod
+    def _format(wall, db_calls, sql, lags, loop_prof, db_prof) -> str:
+        out = io.StringIO()
+        out.write(f"  driver wall (profiled): {wall:.3f}s\n  database thread (SweepDriver.db):\n")
+        out.write(f"    {'function':<28} {'calls':>6} {'run s':>7} {'awaited s':>9}\n")
+        for name, (count, run, awaited) in sorted(db_calls.items(), key=lambda kv: -kv[1][1]):
+            out.write(f"    {name:<28} {count:>6} {run:7.3f} {awaited:9.3f}\n")
+        out.write("    SQL: " + ", ".join(f"{verb} {int(n)} ({t:.3f}s)" for verb, (n, t) in sorted(sql.items())) + "\n")
+        lags.sort()
+        if lags:
+            late = sum(lag for lag in lags if lag > 0.02)
+            out.write(f"  event-loop lag per {DriverProfiler.STALL_TICK_S * 1000:g} ms tick: p50 "
+                      f"{lags[len(lags) // 2] * 1000:.1f} ms, p99 {lags[int(len(lags) * 0.99)] * 1000:.1f} ms, max "
+                      f"{lags[-1] * 1000:.1f} ms; {sum(1 for x in lags if x > 0.02)} stalls > 20 ms ({late:.3f}s)\n")
+        for title, prof, key, count in (("event-loop thread, by own time", loop_prof, "tottime", 25),
+                                        ("database thread, by cumulative time", db_prof, "cumulative", 20)):
+            text = io.StringIO()
+            pstats.Stats(prof, stream=text).sort_stats(key).print_stats(count)
+            body = text.getvalue()
+            body = body[body.find("   ncalls"):] if "   ncalls" in body else body
+            out.write(f"  cProfile, {title}:\n" + "\n".join("    " + line for line in body.splitlines() if line) + "\n")
+        return out.getvalue()
+
+    def report(self) -> None:
+        for label, text in zip(("fresh sweep", "cached re-run"), self.reports):
+            print(f"profile of the {label}:\n{text}", end="", flush=True)

@@ -54,9 +54,15 @@ def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool
     with transaction.atomic():
         # Lock the row so a concurrent update cannot interleave with this one's write.
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        previous_scoring = locked.scoring_config
         for field, value in fields.items():
             setattr(locked, field, value)
         locked.save(update_fields=[*fields, "updated_at"])
+        if fields.get("scoring_config") != previous_scoring and locked.runs.exists():
+            from apps.runs.services.scoring import rescore_enqueue
+
+            # Adding, removing or reweighting scorers re-scores stored outputs; no generation calls.
+            rescore_enqueue(experiment_id=locked.pk)
     for field, value in fields.items():
         setattr(experiment, field, value)
     experiment.updated_at = locked.updated_at

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.runs import api
+from apps.runs import api, api_scoring
 
 urlpatterns = [
     path("experiments/<uuid:experiment_id>/sweep", api.SweepStartApi.as_view(), name="experiment-sweep"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("experiments/<uuid:experiment_id>/sweeps", api.ExperimentSweepsApi.as_view(), name="experiment-sweeps"),
     path("experiments/<uuid:experiment_id>/cache", api.ExperimentCacheApi.as_view(), name="experiment-cache"),
     path("sweeps/<uuid:sweep_id>", api.SweepDetailApi.as_view(), name="sweep-detail"),
+    path("experiments/<uuid:experiment_id>/leaderboard", api_scoring.LeaderboardApi.as_view(), name="leaderboard"),
+    path("experiments/<uuid:experiment_id>/rescore", api_scoring.RescoreApi.as_view(), name="experiment-rescore"),
+    path("runs/<uuid:run_id>/score", api_scoring.RunScoreApi.as_view(), name="run-score"),
     path("runs", api.RunCreateApi.as_view(), name="run-create"),
     path("runs/<uuid:run_id>", api.RunDetailApi.as_view(), name="run-detail"),
     path("runs/<uuid:run_id>/approve", api.RunApprovalApi.as_view(approval="approved"), name="run-approve"),

@@ -224,3 +224,25 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+
+class ScoreSummary(models.Model):
+    """Per run and scorer: mean, standard deviation, n and a 95% confidence interval over items × repeats."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="score_summaries")
+    scorer_name = models.CharField(max_length=100)
+    weight = models.FloatField(default=1.0)
+    mean = models.FloatField(null=True, blank=True)
+    std = models.FloatField(null=True, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    ci_low = models.FloatField(null=True, blank=True)
+    ci_high = models.FloatField(null=True, blank=True)
+    errored = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "scorer_name"], name="one_summary_per_run_scorer")]
+        indexes = [models.Index(fields=["scorer_name", "-mean"])]
+
+    def __str__(self) -> str:
+        return f"{self.scorer_name}: {self.mean}"

@@ -13,3 +13,9 @@ def sweeps_reconcile() -> int:
     from apps.runs.services.reconcile import sweeps_reconcile as reconcile
 
     return reconcile()
+
+
+def experiment_rescore(experiment_id: str) -> int:
+    from apps.runs.rescoring import experiment_rescore as rescore
+
+    return rescore(experiment_id)

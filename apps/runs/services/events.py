@@ -24,6 +24,11 @@ class Kind:
     RUN_APPROVED = "run.approved"
     RUN_REJECTED = "run.rejected"
     CACHE_INVALIDATED = "cache.invalidated"
+    NEW_BEST = "new_best_found"
+    RUN_RATED = "run.rated"
+    RESCORE_STARTED = "scoring.started"
+    RESCORE_PROGRESS = "scoring.progress"
+    RESCORE_COMPLETED = "scoring.completed"
 
 
 def event_build(*, kind: str, experiment, sweep=None, run_id=None, payload: dict[str, Any] | None = None) -> Event:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.engine.pipeline import CachedCall, PipelineOutcome
 from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.events import Kind, event_build
+from apps.runs.services.scoring import new_best_event, scores_store
 
 LEASE = timedelta(seconds=60)
 TERMINAL = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED, Run.Status.CANCELLED]
@@ -93,8 +94,8 @@ def _run_status(outcome: PipelineOutcome) -> str:
     return Run.Status.COMPLETED
 
 
-def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int]],
-                    stopping: str | None, endpoints: dict) -> list[str]:
+def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int, list]],
+                    stopping: str | None, endpoints: dict, specs: list | None = None) -> list[str]:
     """Store finished runs in one transaction; returns the kinds of events written.
 
     `stopping` is None, "paused" (interrupted runs go back to pending) or "stopped" (cancelled).
@@ -103,7 +104,7 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
     events = []
     kinds: list[str] = []
     with transaction.atomic():
-        fresh = [r for _, outcome, _ in finished for r in outcome.results if r.fresh and not r.error]
+        fresh = [r for _, outcome, *_ in finished for r in outcome.results if r.fresh and not r.error]
         if fresh:
             ResponseCache.objects.bulk_create(
                 [ResponseCache(key=r.cache_key, provider=endpoints[r.endpoint_id].kind,
@@ -111,10 +112,10 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
                                model=r.model, response=r.text, finish_reason=r.finish_reason,
                                tokens_in=r.tokens_in, tokens_out=r.tokens_out, latency_ms=r.latency_ms,
                                origin_run=run.id)
-                 for run, outcome, _ in finished for r in outcome.results if r.fresh and not r.error],
+                 for run, outcome, *_ in finished for r in outcome.results if r.fresh and not r.error],
                 ignore_conflicts=True, batch_size=500,
             )
-        for run, outcome, duration_ms in finished:
+        for run, outcome, duration_ms, scores in finished:
             owned = Run.objects.filter(id=run.id, lease_owner=owner, status=Run.Status.RUNNING)
             if outcome.interrupted:
                 if stopping == "stopped":
@@ -145,12 +146,20 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
                  for r in outcome.results],
                 ignore_conflicts=True, batch_size=500,
             )
+            weighted = None
+            if specs:
+                scores_store(run_id=run.id, rows=scores or [], specs=specs)
+                weighted = Run.objects.filter(pk=run.id).values_list("weighted_score", flat=True).first()
             kind = {Run.Status.FAILED: Kind.RUN_FAILED, Run.Status.CACHED: Kind.RUN_CACHED}.get(status, Kind.RUN_COMPLETED)
-            payload = {"run_id": run.id, "status": status, "duration_ms": duration_ms}
+            payload = {"run_id": run.id, "status": status, "duration_ms": duration_ms, "weighted_score": weighted}
             if error:
                 payload["error"] = error[:500]
             events.append(event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run.id, payload=payload))
             kinds.append(kind)
+            best = new_best_event(run_id=run.id, experiment=experiment, weighted=weighted)
+            if best is not None:
+                events.append(best)
+                kinds.append(best.kind)
         if events:
             Event.objects.bulk_create(events)
         sweep_refresh_totals(sweep_id=sweep.pk)

@@ -1,0 +1,1 @@
+"""Renderers from an export document (see `apps.exports.document`) to one file format each."""

@@ -1,0 +1,98 @@
+"""The leaderboard: runs ranked by weighted score, with per-scorer intervals (one selector for all callers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, F, OuterRef, Prefetch, QuerySet, Subquery
+
+from apps.runs.models import Run, ScoreSummary, StageResult
+
+RANKED_STATUSES = [Run.Status.COMPLETED, Run.Status.CACHED, Run.Status.FAILED]
+
+
+@dataclass
+class LeaderboardRow:
+    rank: int
+    run: Run
+    weighted_score: float | None
+    weighted_ci: tuple[float, float] | None
+    scores: dict[str, dict] = field(default_factory=dict)
+    mean_latency_ms: float | None = None
+    tied: bool = False
+    overlaps_previous: bool = False
+
+    @property
+    def approved(self) -> bool:
+        return self.run.approval == Run.Approval.APPROVED
+
+
+def ranked_runs(*, experiment, sort: str | None = None, descending: bool = True) -> QuerySet[Run]:
+    """Finished, non-rejected runs of the experiment, best first (by weighted score or one scorer's mean)."""
+    qs = (
+        Run.objects.filter(experiment=experiment, status__in=RANKED_STATUSES)
+        .exclude(approval=Run.Approval.REJECTED)
+        .annotate(mean_latency_ms=Avg("stage_results__latency_ms"))
+        .prefetch_related(Prefetch("score_summaries", queryset=ScoreSummary.objects.order_by("scorer_name")))
+    )
+    key = "weighted_score"
+    if sort and sort != "weighted_score":
+        qs = qs.annotate(sort_mean=Subquery(
+            ScoreSummary.objects.filter(run=OuterRef("pk"), scorer_name=sort).values("mean")[:1]
+        ))
+        key = "sort_mean"
+    order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
+    return qs.order_by(order, "position", "created_at")
+
+
+def weighted_interval(summaries: list[ScoreSummary]) -> tuple[float, float] | None:
+    """A conservative interval for the weighted score: the weighted sum of each scorer's bounds."""
+    usable = [s for s in summaries if s.mean is not None and s.ci_low is not None and s.weight > 0]
+    total = sum(s.weight for s in usable)
+    if not usable or total == 0:
+        return None
+    low = sum(s.weight * s.ci_low for s in usable) / total
+    high = sum(s.weight * s.ci_high for s in usable) / total
+    return round(low, 6), round(high, 6)
+
+
+def leaderboard_rows(*, experiment, sort: str | None = None, descending: bool = True,
+                     offset: int = 0, limit: int = 50) -> tuple[int, list[LeaderboardRow]]:
+    """(total, rows) for one page. Equal weighted scores share a rank; overlapping intervals are flagged."""
+    qs = ranked_runs(experiment=experiment, sort=sort, descending=descending)
+    total = qs.count()
+    runs = list(qs[offset : offset + limit])
+    rows: list[LeaderboardRow] = []
+    previous: LeaderboardRow | None = None
+    for index, run in enumerate(runs, start=offset + 1):
+        summaries = list(run.score_summaries.all())
+        row = LeaderboardRow(
+            rank=index, run=run, weighted_score=run.weighted_score, weighted_ci=weighted_interval(summaries),
+            scores={s.scorer_name: {"mean": s.mean, "std": s.std, "n": s.n, "ci_low": s.ci_low,
+                                    "ci_high": s.ci_high, "errored": s.errored, "weight": s.weight}
+                    for s in summaries},
+            mean_latency_ms=run.mean_latency_ms,
+        )
+        if previous is not None and sort in (None, "weighted_score"):
+            if row.weighted_score is not None and row.weighted_score == previous.weighted_score:
+                row.rank, row.tied, previous.tied = previous.rank, True, True
+            if row.weighted_ci and previous.weighted_ci and row.weighted_ci[1] >= previous.weighted_ci[0]:
+                row.overlaps_previous = True
+        rows.append(row)
+        previous = row
+    return total, rows
+
+
+def best_run(*, experiment, run_id=None) -> Run | None:
+    """The chosen run, else the top of the leaderboard (approved runs first among equals)."""
+    if run_id is not None:
+        return Run.objects.filter(experiment=experiment, pk=run_id).first()
+    approved = ranked_runs(experiment=experiment).filter(approval=Run.Approval.APPROVED).first()
+    return approved or ranked_runs(experiment=experiment).first()
+
+
+def final_outputs(*, run: Run) -> dict[tuple[str, int], str]:
+    """(item_id, repeat) → the last stage's output, for items whose every stage succeeded."""
+    last = len(run.config["stages"]) - 1
+    rows = StageResult.objects.filter(run=run, stage_index=last, error="").only("item_id", "repeat", "response_raw")
+    return {(r.item_id, r.repeat): r.response_raw for r in rows}

@@ -1,0 +1,78 @@
+"""Shared plumbing for async jobs that call LLMs: one DB thread, pooled clients, limits, retries.
+
+The event loop only does HTTP; every database operation runs on one dedicated thread (one
+connection, serialized writes, which SQLite needs). Used by the sweep driver and re-scoring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection
+
+from apps.core.models import SystemSettings
+from apps.endpoints.models import Endpoint
+from apps.endpoints.specs import endpoint_spec
+from apps.engine import egress
+from apps.engine.providers import get_provider
+from apps.engine.providers.retry import with_retries
+from apps.engine.types import EndpointSpec
+
+
+def scorer_endpoint_ids(scoring_config: dict) -> set[str]:
+    """Endpoints named by scorer options (LLM judges, embedding scorers)."""
+    return {str(s["options"]["endpoint"]) for s in (scoring_config or {}).get("scorers", [])
+            if isinstance(s.get("options"), dict) and s["options"].get("endpoint")}
+
+
+def _close_connection() -> None:
+    connection.close()
+
+
+class LLMHost:
+    def __init__(self) -> None:
+        self.db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-db")
+        self.endpoints: dict[str, EndpointSpec] = {}
+        self.providers: dict[str, object] = {}
+        self.limits: dict[str, asyncio.Semaphore] = {}
+        self.clients: dict[str, object] = {}
+        self.allowlist = None
+        self.retry = dict(settings.LLM_RETRY)
+        self.python_enabled = settings.SCORERS_PYTHON_ENABLED
+
+    async def db(self, fn, /, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self.db_pool, lambda: fn(**kwargs))
+
+    def load_endpoints(self, ids: set[str]) -> None:
+        """Runs on the DB thread: decrypt keys and read the egress allowlist."""
+        self.endpoints = {str(e.pk): endpoint_spec(e) for e in Endpoint.objects.filter(pk__in=ids)}
+        text = SystemSettings.load().egress_allowlist
+        self.allowlist = egress.Allowlist.parse(text) if text.strip() else None
+
+    def open_clients(self) -> None:
+        """One pooled client per endpoint, sized to its concurrency limit (inside the event loop)."""
+        for spec in self.endpoints.values():
+            self.clients[spec.id] = egress.async_client(
+                policy=egress.Policy.LLM, allowlist=self.allowlist, connect_timeout_s=spec.connect_timeout_s,
+                read_timeout_s=spec.read_timeout_s, max_connections=max(1, spec.max_concurrency),
+                max_body_bytes=egress.LLM_MAX_BODY_BYTES,
+            )
+            self.providers[spec.id] = get_provider(spec.kind)(spec, self.clients[spec.id])
+            self.limits[spec.id] = asyncio.Semaphore(max(1, spec.max_concurrency))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(client.aclose() for client in self.clients.values()), return_exceptions=True)
+        await self.db(_close_connection)
+        self.db_pool.shutdown(wait=True)
+
+    async def endpoint_call(self, endpoint_id: str, fn):
+        """Call `fn(provider)` with retries; the endpoint slot is held per attempt, not during backoff."""
+        provider, limit = self.providers[endpoint_id], self.limits[endpoint_id]
+
+        async def attempt():
+            async with limit:
+                return await fn(provider)
+
+        return await with_retries(attempt, **self.retry)

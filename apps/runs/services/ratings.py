@@ -1,0 +1,56 @@
+"""Human ratings: thumbs or stars, per run or per item, counted like any other score."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from apps.engine.scorers.human import normalize
+from apps.runs.models import Run, Score
+from apps.runs.services.events import Kind, event_emit
+from apps.runs.services.scoring import ScorerSpec, scorer_specs, summaries_refresh
+
+IMPLICIT_HUMAN = "human"
+
+
+class RatingInvalid(Exception):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def specs_with_ratings(*, experiment, run_id) -> list[ScorerSpec]:
+    """The experiment's scorers, plus an implicit weight-0 `human` scorer when ratings exist without one."""
+    specs = scorer_specs(experiment.scoring_config)
+    if not any(s.name == IMPLICIT_HUMAN for s in specs) and Score.objects.filter(
+        run_id=run_id, scorer_name=IMPLICIT_HUMAN, rated_by__isnull=False
+    ).exists():
+        specs.append(ScorerSpec(name=IMPLICIT_HUMAN, type="human", weight=0.0, options={}, scorer=None))
+    return specs
+
+
+def run_rate(*, user, run: Run, rating: dict, scorer: str | None = None, item_id: str | None = None,
+             repeat: int | None = None, comment: str = "") -> Score:
+    """Store one rating and refresh the run's summaries and weighted score."""
+    experiment = run.experiment
+    human_names = [s.name for s in scorer_specs(experiment.scoring_config) if s.type == "human"]
+    name = scorer or (human_names[0] if human_names else IMPLICIT_HUMAN)
+    if scorer and scorer not in human_names:
+        raise RatingInvalid({"scorer": [f"'{scorer}' is not a human scorer of this experiment "
+                                        f"(human scorers: {', '.join(human_names) or 'none'})."]})
+    try:
+        value = normalize(rating)
+    except ValueError as exc:
+        field = "stars" if "stars" in rating else "thumbs"
+        raise RatingInvalid({field: [str(exc)]}) from exc
+    if item_id is not None and not run.stage_results.filter(item_id=item_id).exists():
+        raise RatingInvalid({"item_id": [f"This run has no output for item '{item_id}'."]})
+    with transaction.atomic():
+        score = Score.objects.create(
+            run=run, scorer_name=name, item_id=item_id or "", repeat=repeat, value=value, rated_by=user,
+            metadata={"rating": rating, "comment": comment, "by": user.username},
+        )
+        weighted = summaries_refresh(run_id=run.pk, specs=specs_with_ratings(experiment=experiment, run_id=run.pk))
+        event_emit(kind=Kind.RUN_RATED, experiment=experiment, sweep=run.sweep_id, run_id=run.pk,
+                   payload={"run_id": str(run.pk), "scorer": name, "value": value, "weighted_score": weighted,
+                            "item_id": item_id or "", "by": user.username})
+    return score

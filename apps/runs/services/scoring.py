@@ -1,0 +1,130 @@
+"""Scoring stored outputs: compute scores, store them, summarize per scorer, rank by weighted score.
+
+The same functions serve the sweep driver (scoring each run as it completes), retroactive
+re-scoring (no generation calls: only stored outputs are read) and human ratings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django_q.tasks import async_task
+from django.db.models import Max
+
+from apps.engine.scorers import get_scorer_class
+from apps.engine.scorers.base import Scorer, ScoreResult, ScorerError, ScoringContext
+from apps.engine.scorers.stats import summarize, weighted_score
+from apps.runs.models import Run, Score, ScoreSummary
+from apps.runs.services.events import Kind, event_build
+
+SCORING_CONCURRENCY = 16
+RESCORE_TASK = "apps.runs.tasks.experiment_rescore"
+
+
+@dataclass
+class ScorerSpec:
+    name: str
+    type: str
+    weight: float
+    options: dict
+    scorer: Scorer | None  # None for human ratings, which people enter
+
+
+@dataclass
+class ScoredOutput:
+    item_id: str
+    repeat: int
+    output: str
+    stage_outputs: dict[str, str] = field(default_factory=dict)
+
+
+def scorer_specs(scoring_config: dict) -> list[ScorerSpec]:
+    specs = []
+    for entry in (scoring_config or {}).get("scorers", []):
+        cls = get_scorer_class(entry["type"])
+        name = entry.get("name") or entry["type"]
+        options = entry.get("options") or {}
+        specs.append(ScorerSpec(name=name, type=entry["type"], weight=float(entry.get("weight", 1.0)),
+                                options=options, scorer=cls(options) if cls.computed else None))
+    return specs
+
+
+async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, items: dict[str, dict],
+                        outputs: list[ScoredOutput], backend, python_enabled: bool) -> list[dict]:
+    """Score every output with every computed scorer; a scorer failure becomes an errored score."""
+    gate = asyncio.Semaphore(SCORING_CONCURRENCY)
+
+    async def one(spec: ScorerSpec, out: ScoredOutput) -> dict:
+        ctx = ScoringContext(
+            item=items.get(out.item_id, {"id": out.item_id}), output=out.output, stage_outputs=out.stage_outputs,
+            config=config, run_id=run_id, repeat=out.repeat, judge=backend.judge, embed=backend.embed,
+            post_json=backend.post_json, python_enabled=python_enabled,
+        )
+        async with gate:
+            try:
+                result = (await spec.scorer.score(ctx)).clamped()
+            except ScorerError as exc:
+                result = ScoreResult.failed(str(exc))
+            except Exception as exc:  # a scorer bug must never crash the run or the sweep
+                result = ScoreResult.failed(f"{type(exc).__name__}: {exc}")
+        return {"scorer_name": spec.name, "item_id": out.item_id, "repeat": out.repeat, "value": result.value,
+                "error": result.error[:2000], "metadata": result.metadata}
+
+    jobs = [one(spec, out) for spec in specs if spec.scorer is not None for out in outputs]
+    return list(await asyncio.gather(*jobs))
+
+
+def scores_store(*, run_id, rows: list[dict], specs: list[ScorerSpec]) -> None:
+    """Replace the run's computed scores (human ratings stay) and refresh its summaries."""
+    with transaction.atomic():
+        Score.objects.filter(run_id=run_id, rated_by__isnull=True).delete()
+        Score.objects.bulk_create([Score(run_id=run_id, **row) for row in rows], batch_size=500)
+        summaries_refresh(run_id=run_id, specs=specs)
+
+
+def summaries_refresh(*, run_id, specs: list[ScorerSpec]) -> float | None:
+    """Recompute ScoreSummary rows and the weighted score of one run from its Score rows."""
+    names = {spec.name for spec in specs}
+    values: dict[str, list[float]] = {name: [] for name in names}
+    errored: dict[str, int] = {name: 0 for name in names}
+    for name, value in Score.objects.filter(run_id=run_id, scorer_name__in=names).values_list("scorer_name", "value"):
+        if value is None:
+            errored[name] += 1
+        else:
+            values[name].append(value)
+    ScoreSummary.objects.filter(run_id=run_id).delete()
+    summaries = []
+    for spec in specs:
+        stats = summarize(values[spec.name])
+        summaries.append(ScoreSummary(
+            run_id=run_id, scorer_name=spec.name, weight=spec.weight, mean=stats.mean, std=stats.std, n=stats.n,
+            ci_low=stats.ci_low, ci_high=stats.ci_high, errored=errored[spec.name],
+        ))
+    ScoreSummary.objects.bulk_create(summaries)
+    weighted = weighted_score({s.scorer_name: s.mean for s in summaries}, {s.name: s.weight for s in specs})
+    Run.objects.filter(pk=run_id).update(weighted_score=weighted)
+    return weighted
+
+
+def new_best_event(*, run_id, experiment, weighted: float | None):
+    """A `new_best_found` event when this run beats every other ranked run; decided once, at completion."""
+    if weighted is None:
+        return None
+    best_other = (
+        Run.objects.filter(experiment=experiment).exclude(pk=run_id).exclude(approval=Run.Approval.REJECTED)
+        .aggregate(best=Max("weighted_score"))["best"]
+    )
+    if best_other is not None and weighted <= best_other:
+        return None
+    run = Run.objects.only("point", "sweep_id").get(pk=run_id)
+    scores = dict(ScoreSummary.objects.filter(run_id=run_id).values_list("scorer_name", "mean"))
+    return event_build(kind=Kind.NEW_BEST, experiment=experiment, sweep=run.sweep_id, run_id=run_id,
+                       payload={"run_id": str(run_id), "weighted_score": weighted, "scores": scores,
+                                "config": run.point})
+
+
+def rescore_enqueue(*, experiment_id) -> None:
+    """Queue a background re-score of every stored output (after commit; the task takes the id)."""
+    transaction.on_commit(lambda: async_task(RESCORE_TASK, str(experiment_id), task_name=f"rescore {experiment_id}"))

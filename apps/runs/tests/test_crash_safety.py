@@ -1,0 +1,101 @@
+"""Crash safety: SIGKILL the worker at random points of a sweep, restart it as bin/start does, repeat.
+
+Pass criterion (QUALITY.md, "Sweeps survive faults"): every run completes exactly once, no duplicate
+results, token and cost totals equal a clean run's, and the timeline shows the interruptions.
+"""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
+from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
+    TERMINAL, clean_reference, per_point, run_totals, start, status_of, sweep_totals, worker,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SEED = 20240611
+KILLS = 3
+SHAPE = {
+    "n_items": 4,
+    "space": [
+        {"path": "stages.0.model", "values": ["fake-chat", "fake-chat-large"]},
+        {"path": "stages.0.params.temperature", "values": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]},
+    ],
+}
+RUNS, CALLS = 16, 16 * 4 * 1 * 2  # runs × items × repeats × stages
+
+
+def terminal_runs(sweep) -> int:
+    return Run.objects.filter(sweep=sweep, status__in=TERMINAL).count()
+
+
+def expire_dead_leases(sweep) -> int:
+    """Stand-in for waiting out the dead driver's 60 s lease (see recording.LEASE); nothing else is touched."""
+    past = timezone.now() - timedelta(seconds=1)
+    return Run.objects.filter(sweep=sweep, status=Run.Status.RUNNING).update(lease_expires_at=past)
+
+
+def test_a_sweep_survives_random_sigkills_of_its_worker_and_totals_match_a_clean_run(
+    api, make_experiment, endpoint, fake_llm, worker  # noqa: F811
+):
+    rng = random.Random(SEED)
+    clean = clean_reference(api, make_experiment, **SHAPE)
+    endpoint.max_concurrency = 4
+    endpoint.save()
+    fake_llm.latency_ms = 30
+    fake_llm.reset_stats()
+    worker.start()
+    experiment = make_experiment(**SHAPE)
+    sweep = start(api, experiment)
+    assert sweep.runs_total == RUNS and sweep.calls_total == CALLS
+
+    in_flight_at_kills = []
+    for kill in range(KILLS):
+        # A random moment: after 1–3 more runs have finished, then 0–6 more calls into the next ones.
+        runs_target = terminal_runs(sweep) + rng.randint(1, 3)
+        worker.wait_for(lambda: terminal_runs(sweep) >= runs_target, what=f"{runs_target} finished runs (kill {kill})")
+        calls_target = fake_llm.stats["chat"] + rng.randint(0, 6)
+        worker.wait_for(lambda: fake_llm.stats["chat"] >= calls_target, what=f"call {calls_target} (kill {kill})")
+        worker.kill()
+        assert status_of(sweep) == Sweep.Status.RUNNING, "the sweep finished before the kill; make it longer"
+        in_flight_at_kills.append(expire_dead_leases(sweep))
+        worker.start()
+
+    worker.wait_for(lambda: status_of(sweep) == Sweep.Status.COMPLETED, what="the sweep to complete")
+
+    assert sum(in_flight_at_kills) > 0, "no kill caught a run in flight"
+    runs = Run.objects.filter(sweep=sweep)
+    assert runs.count() == RUNS
+    assert set(runs.values_list("status", flat=True)) == {Run.Status.COMPLETED}
+    assert min(runs.values_list("attempts", flat=True)) >= 1
+    assert max(runs.values_list("attempts", flat=True)) >= 2  # killed runs were claimed again
+    assert not runs.exclude(lease_owner="").exists() and not runs.filter(lease_expires_at__isnull=False).exists()
+
+    results = StageResult.objects.filter(run__sweep=sweep)
+    assert results.count() == CALLS
+    per_call = results.values("run", "item_id", "repeat", "stage_index").annotate(n=Count("id"))
+    assert per_call.count() == CALLS and {c["n"] for c in per_call} == {1}
+    assert {r["n"] for r in results.values("run").annotate(n=Count("id"))} == {CALLS // RUNS}
+    run_ids = [str(pk) for pk in runs.values_list("id", flat=True)]
+    assert ResponseCache.objects.filter(origin_run__in=run_ids).count() == CALLS
+    assert fake_llm.stats["chat"] >= CALLS
+
+    sweep.refresh_from_db()
+    assert sweep.runs_done == RUNS
+    assert sweep_totals(sweep) == sweep_totals(clean) == run_totals(sweep)
+    assert per_point(sweep) == per_point(clean)
+
+    timeline = list(Event.objects.filter(sweep=sweep).order_by("id").values_list("kind", "run_id"))
+    kinds = [kind for kind, _ in timeline]
+    assert kinds[0] == "experiment.started" and kinds[-1] == "experiment.completed"
+    assert kinds.count("experiment.completed") == 1
+    assert kinds.count("experiment.interrupted") == KILLS
+    completed_runs = [run_id for kind, run_id in timeline if kind == "run.completed"]
+    assert len(completed_runs) == len(set(completed_runs)) == RUNS
+    interrupted = Event.objects.filter(sweep=sweep, kind="experiment.interrupted")
+    assert all(event.payload["unfinished_runs"] > 0 for event in interrupted)

@@ -1,0 +1,295 @@
+"""Sweep engine overhead against the ideal: N calls of latency L at concurrency C take ≥ N·L/C.
+
+Each case builds a fresh stack: the fake LLM server in its own process, a fresh DATA_DIR
+(SQLite, or a scratch database with --postgres), a user, an endpoint (max_concurrency = C), a
+one-stage experiment whose items × grid points make exactly N calls, and a real django-q2 worker
+(`manage.py qcluster`, Q_WORKERS=1). A sweep is timed from its start request (the REST API
+in-process: it commits and enqueues to the ORM broker as production does) to status `completed`
+in the database (polled every 10 ms); then an identical, fully cached sweep is timed the same way.
+
+    .venv/bin/python bench/sweep_overhead.py                       # 200 and 1,000 calls × C 4, 16, 64
+    .venv/bin/python bench/sweep_overhead.py --calls 1000 --concurrency 16 [--latency-ms 50]
+    .venv/bin/python bench/sweep_overhead.py --calls 1000 --concurrency 16 --profile   # cProfile, in-process
+    .venv/bin/python bench/sweep_overhead.py ... --py-spy out.txt  # sample the worker with py-spy
+
+The last line printed is one JSON object (the last case). Results and findings: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import _stack  # noqa: E402
+
+DEFAULT_CALLS = [200, 1000]
+DEFAULT_CONCURRENCY = [4, 16, 64]
+POLL_S = 0.01
+
+
+@dataclass
+class Timing:
+    wall_s: float
+    phases: dict[str, float] = field(default_factory=dict)
+    calls: int = 0
+    cache_hits: int = 0
+
+
+def _shape(calls: int, items_per_run: int) -> tuple[int, int]:
+    """(items, grid points) with items × points == calls, items the largest divisor ≤ items_per_run."""
+    items = max(d for d in range(1, min(items_per_run, calls) + 1) if calls % d == 0)
+    return items, calls // items
+
+
+# Stack -------------------------------------------------------------------------------------------
+class Scratch:
+    """A fresh DATA_DIR and, with --postgres, a scratch database created and dropped on the server."""
+
+    def __init__(self, postgres: str | None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="promptlooper-bench-"))
+        self.admin_url, self.db_name, self.database_url = postgres, None, None
+        if postgres:
+            import psycopg
+
+            self.db_name = f"pl_bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(postgres, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.db_name}"')
+            parts = urlsplit(postgres)
+            self.database_url = urlunsplit(parts._replace(path=f"/{self.db_name}"))
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("SQLITE_PATH", "REDIS_URL", "DATABASE_URL")}
+        env.update(DATA_DIR=str(self.dir), DJANGO_SETTINGS_MODULE="promptlooper.settings", LOG_LEVEL="INFO",
+                   PYTHONUNBUFFERED="1")
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        return env
+
+    def remove(self) -> None:
+        if self.db_name:
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _setup_django(env: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _make_experiment(*, base_url: str, calls: int, concurrency: int, items_per_run: int):
+    """An admin user, an endpoint at the fake server and an experiment of exactly `calls` calls."""
+    from apps.accounts.models import User
+    from apps.core.testing import client_for
+    from apps.endpoints.services import endpoint_create
+    from apps.experiments.services import experiment_create
+    from apps.projects.services import project_create
+
+    user = User.objects.create_superuser(username="bench", password="bench password 1234")
+    endpoint = endpoint_create(owner=user, label="fake", base_url=base_url, max_concurrency=concurrency)
+    project = project_create(owner=user, name="Benchmark")
+    n_items, points = _shape(calls, items_per_run)
+    experiment = experiment_create(user=user, project=project, data={
+        "name": f"{calls} calls",
+        "sample_data": [{"id": f"i{k}", "input": f"document number {k} about topic {k % 7}"} for k in range(n_items)],
+        "pipeline_stages": [{
+            "name": "answer", "endpoint": str(endpoint.pk), "model": "fake-chat",
+            "system_prompt": "You answer in one sentence.", "prompt_template": "Summarize: {{ input }}",
+            "params": {"temperature": 0.5, "max_tokens": 64},
+        }],
+        "parameter_space": [{"path": "stages.0.params.seed", "values": list(range(points))}],
+    })
+    client = client_for(user)
+    client.defaults["HTTP_HOST"] = "127.0.0.1"
+    return client, experiment, (n_items, points)
+
+
+# One timed sweep -------------------------------------------------------------------------------------
+def timed_sweep(client, experiment, *, timeout_s: float, worker_log: Path | None, drive=None) -> Timing:
+    """Start a sweep through the REST API and wait for `completed`; phases from DB and worker log times."""
+    from django.db.models import Max, Min
+
+    from apps.runs.models import Run, Sweep
+
+    offset = time.time() - time.perf_counter()  # perf_counter → epoch seconds
+    t0 = time.perf_counter()
+    response = client.post(f"/api/v1/experiments/{experiment.pk}/sweep", {"type": "grid"}, format="json")
+    t_api = time.perf_counter()
+    if response.status_code != 202:
+        raise RuntimeError(f"sweep start failed: {response.status_code} {response.content[:500]!r}")
+    sweep_id = response.json()["sweep"]["id"]
+    if drive is not None:
+        drive(sweep_id)  # --profile: the driver runs here, in this process
+    while True:
+        status = Sweep.objects.filter(pk=sweep_id).values_list("status", flat=True).first()
+        if status == Sweep.Status.COMPLETED:
+            break
+        if status in (Sweep.Status.FAILED, Sweep.Status.PAUSED, Sweep.Status.STOPPED):
+            raise RuntimeError(f"sweep {sweep_id} ended {status}")
+        if time.perf_counter() - t0 > timeout_s:
+            raise RuntimeError(f"sweep {sweep_id} not completed after {timeout_s:g}s (status {status})")
+        time.sleep(POLL_S)
+    t_done = time.perf_counter()
+
+    sweep = Sweep.objects.get(pk=sweep_id)
+    span = Run.objects.filter(sweep_id=sweep_id).aggregate(first=Min("started_at"), last=Max("completed_at"))
+    not_done = Run.objects.filter(sweep_id=sweep_id).exclude(status__in=["completed", "cached"]).count()
+    if not_done:
+        raise RuntimeError(f"{not_done} run(s) of sweep {sweep_id} did not complete")
+    first_claim, last_done = span["first"].timestamp(), span["last"].timestamp()
+    picked = _stack.log_times(worker_log, f"processing sweep {sweep_id}") if worker_log else []
+    phases = {"request": t_api - t0}
+    if picked:  # worker log lines have millisecond stamps
+        phases["pickup"] = picked[0] - (t_api + offset)
+        phases["startup"] = first_claim - picked[0]
+    else:
+        phases["pickup+startup"] = first_claim - (t_api + offset)
+    phases["execute"] = last_done - first_claim
+    phases["finish"] = sweep.finished_at.timestamp() - last_done
+    phases["detect"] = (t_done + offset) - sweep.finished_at.timestamp()
+    return Timing(wall_s=t_done - t0, phases=phases, calls=sweep.calls_total, cache_hits=sweep.cache_hits)
+
+
+# A case --------------------------------------------------------------------------------------------
+def run_case(args) -> dict:
+    calls, concurrency, latency_ms = args.calls[0], args.concurrency[0], args.latency_ms
+    ideal = calls * latency_ms / 1000 / concurrency
+    scratch = Scratch(args.postgres)
+    fake = worker = spy = None
+    worker_log = scratch.dir / "qcluster.log"
+    try:
+        fake, base_url = _stack.start_fake_llm(latency_ms=latency_ms, log=scratch.dir / "fakellm.log")
+        env = scratch.env()
+        _setup_django(env)
+        client, experiment, (n_items, points) = _make_experiment(
+            base_url=base_url, calls=calls, concurrency=concurrency, items_per_run=args.items_per_run)
+        print(f"case: {calls} calls ({points} runs × {n_items} items, 1 stage), C={concurrency}, "
+              f"L={latency_ms:g} ms, {'postgres' if args.postgres else 'sqlite'}"
+              f"{', driver in-process under cProfile' if args.profile else ''}", flush=True)
+        drive = None
+        if args.profile:
+            drive = _stack.DriverProfiler()
+        else:
+            worker = _stack.start_worker(env=env, log=worker_log)
+            time.sleep(args.settle_s)
+            if args.py_spy:
+                spy = _stack.start_py_spy(pid=worker.pid, out=Path(args.py_spy))
+        timeout = max(60.0, ideal * 20)
+        fresh = timed_sweep(client, experiment, timeout_s=timeout, worker_log=None if drive else worker_log,
+                            drive=drive)
+        cached = timed_sweep(client, experiment, timeout_s=timeout, worker_log=None if drive else worker_log,
+                             drive=drive)
+        if cached.cache_hits != cached.calls:
+            raise RuntimeError(f"re-run was not fully cached: {cached.cache_hits} of {cached.calls} hits")
+        if drive is not None:
+            rss_sum, rss_max = _stack.tree_peak_rss_mb(os.getpid())
+        else:
+            rss_sum, rss_max = _stack.tree_peak_rss_mb(worker.pid)
+        if spy is not None:
+            _stack.stop_py_spy(spy)
+            spy = None
+    finally:
+        _stack.stop(spy)
+        _stack.stop(worker)
+        _stack.stop(fake)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 — Django may not be set up yet
+            pass
+        if args.keep:
+            print(f"kept {scratch.dir}", flush=True)
+        else:
+            scratch.remove()
+
+    _print_case(fresh, cached, ideal, rss_sum, rss_max, profiled=args.profile)
+    if drive is not None:
+        drive.report()
+    return {
+        "calls": calls, "concurrency": concurrency, "latency_ms": latency_ms, "wall_s": round(fresh.wall_s, 3),
+        "ideal_s": round(ideal, 3), "ratio": round(fresh.wall_s / ideal, 3),
+        "cached_rerun_s": round(cached.wall_s, 3), "peak_rss_mb": round(rss_sum, 1),
+    }
+
+
+def _print_case(fresh: Timing, cached: Timing, ideal: float, rss_sum: float, rss_max: float, *, profiled: bool):
+    names = list(fresh.phases)
+    head = f"  {'sweep':<7} {'wall s':>7} {'ideal s':>7} {'ratio':>6} {'calls/s':>8}  "
+    print(head + "  ".join(f"{n:>8}" for n in names))
+    for label, t in (("fresh", fresh), ("cached", cached)):
+        ratio = f"{t.wall_s / ideal:6.2f}" if label == "fresh" else f"{'-':>6}"
+        ideal_s = f"{ideal:7.2f}" if label == "fresh" else f"{'-':>7}"
+        row = f"  {label:<7} {t.wall_s:7.3f} {ideal_s} {ratio} {t.calls / t.wall_s:8.0f}  "
+        print(row + "  ".join(f"{t.phases.get(n, float('nan')):8.3f}" for n in names))
+    who = "bench process (driver in-process)" if profiled else "qcluster tree"
+    print(f"  peak RSS, {who}: {rss_sum:.1f} MiB summed over processes (largest one {rss_max:.1f} MiB)", flush=True)
+
+
+# Many cases: one child process each (Django settings are fixed per process) -----------------------
+def run_all(args) -> None:
+    results = []
+    for calls in args.calls:
+        for concurrency in args.concurrency:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--calls", str(calls), "--concurrency",
+                   str(concurrency), "--latency-ms", str(args.latency_ms), "--items-per-run",
+                   str(args.items_per_run), "--settle-s", str(args.settle_s)]
+            if args.postgres:
+                cmd += ["--postgres", args.postgres]
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            lines = proc.stdout.strip().splitlines()
+            if proc.returncode != 0 or not lines:
+                print(proc.stdout + proc.stderr[-3000:], flush=True)
+                raise SystemExit(f"case {calls} calls at C={concurrency} failed")
+            print("\n".join(lines[:-1]), flush=True)
+            results.append(json.loads(lines[-1]))
+    print(f"\n{'calls':>6} {'C':>3} {'wall s':>7} {'ideal s':>7} {'ratio':>6} {'cached s':>8} {'calls/s':>8} "
+          f"{'peak MiB':>8}")
+    for r in results:
+        print(f"{r['calls']:>6} {r['concurrency']:>3} {r['wall_s']:7.2f} {r['ideal_s']:7.2f} {r['ratio']:6.2f} "
+              f"{r['cached_rerun_s']:8.2f} {r['calls'] / r['wall_s']:8.0f} {r['peak_rss_mb']:8.1f}")
+    print(json.dumps(results[-1]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, nargs="+", default=DEFAULT_CALLS)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--items-per-run", type=int, default=10, help="sample items per run (default 10)")
+    parser.add_argument("--postgres", metavar="URL", help="a server where a scratch database may be created")
+    parser.add_argument("--settle-s", type=float, default=0.5, help="idle time after the worker reports running")
+    parser.add_argument("--profile", action="store_true", help="run the driver in-process under cProfile")
+    parser.add_argument("--py-spy", metavar="FILE", help="record the worker tree with py-spy (collapsed stacks)")
+    parser.add_argument("--keep", action="store_true", help="keep the DATA_DIR (logs, database)")
+    args = parser.parse_args(argv)
+    if len(args.calls) * len(args.concurrency) == 1:
+        print(json.dumps(run_case(args)), flush=True)
+    else:
+        if args.profile or args.py_spy:
+            parser.error("--profile and --py-spy need a single case (one --calls and one --concurrency)")
+        run_all(args)
+
+
+if __name__ == "__main__":
+    main()
