@@ -133,6 +133,19 @@ def tree_peak_rss_mb(pid: int) -> tuple[float, float]:
     return sum(peaks) / 1024, max(peaks, default=0) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` and its live descendants (every thread), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def log_times(log: Path, needle: str) -> list[float]:
     """Epoch seconds of each log line containing `needle` (Django's `%(asctime)s`, local time)."""
     stamps = []
@@ -201,7 +214,9 @@ class DriverProfiler:
         sql: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
         lags: list[float] = []
         db_prof, loop_prof = cProfile.Profile(), cProfile.Profile()
-        original_db, original_drive = driver.SweepDriver.db, driver.SweepDriver.drive
+        cls = driver.SweepDriver
+        saved = {name: cls.__dict__.get(name) for name in ("db", "drive")}
+        original_db, original_drive = cls.db, cls.drive
 
         def count_sql(execute, statement, params, many, context):
             started = time.perf_counter()
@@ -213,7 +228,7 @@ class DriverProfiler:
                 stat[1] += time.perf_counter() - started
 
         async def timed_db(self, fn, /, **kwargs):
-            name = getattr(fn, "__qualname__", repr(fn)).replace("SweepDriver.", "")
+            name = getattr(fn, "__qualname__", repr(fn)).replace("SweepDriver.", "").replace(".<locals>.", ".")
 
             def run(**kw):
                 started = time.perf_counter()
@@ -245,12 +260,16 @@ class DriverProfiler:
             finally:
                 watcher.cancel()
 
-        driver.SweepDriver.db, driver.SweepDriver.drive = timed_db, watched_drive
+        cls.db, cls.drive = timed_db, watched_drive
         started = time.perf_counter()
         try:
             loop_prof.runcall(driver.sweep_drive, sweep_id)
         finally:
-            driver.SweepDriver.db, driver.SweepDriver.drive = original_db, original_drive
+            for name, value in saved.items():  # put back exactly what the class had (or inherited)
+                if value is None:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, value)
         self.reports.append(self._format(time.perf_counter() - started, db_calls, sql, lags, loop_prof, db_prof))
 
     @staticmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -44,6 +45,7 @@ POLL_S = 0.01
 class Timing:
     wall_s: float
     phases: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     calls: int = 0
     cache_hits: int = 0
 
@@ -95,10 +97,15 @@ def _setup_django(env: dict[str, str]) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # no "Enqueued" line per sweep
 
 
-def _make_experiment(*, base_url: str, calls: int, concurrency: int, items_per_run: int):
-    """An admin user, an endpoint at the fake server and an experiment of exactly `calls` calls."""
+def _make_fixtures(*, base_url: str, calls: int, concurrency: int, items_per_run: int):
+    """An admin user and an endpoint at the fake server; returns (start, new_experiment, shape).
+
+    Each `new_experiment(rep)` has exactly `calls` calls and prompts no earlier one sent, so its
+    first sweep is uncached.
+    """
     from apps.accounts.models import User
     from apps.core.testing import client_for
     from apps.endpoints.services import endpoint_create
@@ -109,35 +116,77 @@ def _make_experiment(*, base_url: str, calls: int, concurrency: int, items_per_r
     endpoint = endpoint_create(owner=user, label="fake", base_url=base_url, max_concurrency=concurrency)
     project = project_create(owner=user, name="Benchmark")
     n_items, points = _shape(calls, items_per_run)
-    experiment = experiment_create(user=user, project=project, data={
-        "name": f"{calls} calls",
-        "sample_data": [{"id": f"i{k}", "input": f"document number {k} about topic {k % 7}"} for k in range(n_items)],
-        "pipeline_stages": [{
-            "name": "answer", "endpoint": str(endpoint.pk), "model": "fake-chat",
-            "system_prompt": "You answer in one sentence.", "prompt_template": "Summarize: {{ input }}",
-            "params": {"temperature": 0.5, "max_tokens": 64},
-        }],
-        "parameter_space": [{"path": "stages.0.params.seed", "values": list(range(points))}],
-    })
-    client = client_for(user)
+
+    def new_experiment(rep: int):
+        return experiment_create(user=user, project=project, data={
+            "name": f"{calls} calls, repetition {rep}",
+            "sample_data": [{"id": f"i{k}", "input": f"document number {k} about topic {k % 7}"}
+                            for k in range(n_items)],
+            "pipeline_stages": [{
+                "name": "answer", "endpoint": str(endpoint.pk), "model": "fake-chat",
+                "system_prompt": f"You answer in one sentence (repetition {rep}).",
+                "prompt_template": "Summarize: {{ input }}", "params": {"temperature": 0.5, "max_tokens": 64},
+            }],
+            "parameter_space": [{"path": "stages.0.params.seed", "values": list(range(points))}],
+        })
+
+    return _sweep_starter(client_for(user)), new_experiment, (n_items, points)
+
+
+def _sweep_starter(client):
+    """POST /api/v1/experiments/{id}/sweep in-process: (status code, JSON body).
+
+    Through the whole stack (URLconf, middleware) when the URLconf imports; while another part
+    of the tree is mid-edit and it does not, the view is called directly (auth, parsing, service).
+    """
+    body = {"type": "grid"}
+    try:
+        import promptlooper.urls  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 — an unrelated app's import error
+        from rest_framework.test import APIRequestFactory
+
+        from apps.runs.api import SweepStartApi
+
+        print(f"note: the URLconf does not import ({exc!r}); calling SweepStartApi without middleware")
+        factory, view = APIRequestFactory(), SweepStartApi.as_view()
+        auth = client._credentials["HTTP_AUTHORIZATION"]
+
+        def post_view(experiment):
+            url = f"/api/v1/experiments/{experiment.pk}/sweep"
+            response = view(factory.post(url, body, format="json", HTTP_AUTHORIZATION=auth),
+                            experiment_id=experiment.pk)
+            response.render()
+            return response.status_code, json.loads(response.content)
+
+        return post_view
     client.defaults["HTTP_HOST"] = "127.0.0.1"
-    return client, experiment, (n_items, points)
+
+    def post(experiment):
+        response = client.post(f"/api/v1/experiments/{experiment.pk}/sweep", body, format="json")
+        return response.status_code, json.loads(response.content)
+
+    return post
 
 
 # One timed sweep -------------------------------------------------------------------------------------
-def timed_sweep(client, experiment, *, timeout_s: float, worker_log: Path | None, drive=None) -> Timing:
-    """Start a sweep through the REST API and wait for `completed`; phases from DB and worker log times."""
+def timed_sweep(start, experiment, *, timeout_s: float, worker_log: Path | None, cpu: dict[str, int],
+                drive=None) -> Timing:
+    """Start a sweep through the REST API and wait for `completed`; phases from DB and worker log times.
+
+    `cpu` names the processes whose CPU time (with their descendants) is reported, by pid.
+    """
     from django.db.models import Max, Min
 
     from apps.runs.models import Run, Sweep
 
+    cpu_before = {name: _stack.cpu_seconds(pid) for name, pid in cpu.items()}
     offset = time.time() - time.perf_counter()  # perf_counter → epoch seconds
     t0 = time.perf_counter()
-    response = client.post(f"/api/v1/experiments/{experiment.pk}/sweep", {"type": "grid"}, format="json")
+    status_code, reply = start(experiment)
     t_api = time.perf_counter()
-    if response.status_code != 202:
-        raise RuntimeError(f"sweep start failed: {response.status_code} {response.content[:500]!r}")
-    sweep_id = response.json()["sweep"]["id"]
+    if status_code != 202:
+        raise RuntimeError(f"sweep start failed: {status_code} {str(reply)[:500]}")
+    sweep_id = reply["sweep"]["id"]
     if drive is not None:
         drive(sweep_id)  # --profile: the driver runs here, in this process
     while True:
@@ -147,9 +196,11 @@ def timed_sweep(client, experiment, *, timeout_s: float, worker_log: Path | None
         if status in (Sweep.Status.FAILED, Sweep.Status.PAUSED, Sweep.Status.STOPPED):
             raise RuntimeError(f"sweep {sweep_id} ended {status}")
         if time.perf_counter() - t0 > timeout_s:
-            raise RuntimeError(f"sweep {sweep_id} not completed after {timeout_s:g}s (status {status})")
+            tail = worker_log.read_text(errors="replace")[-3000:] if worker_log else ""
+            raise RuntimeError(f"sweep {sweep_id} not completed after {timeout_s:g}s (status {status})\n{tail}")
         time.sleep(POLL_S)
     t_done = time.perf_counter()
+    cpu_used = {name: _stack.cpu_seconds(pid) - cpu_before[name] for name, pid in cpu.items()}
 
     sweep = Sweep.objects.get(pk=sweep_id)
     span = Run.objects.filter(sweep_id=sweep_id).aggregate(first=Min("started_at"), last=Max("completed_at"))
@@ -167,7 +218,8 @@ def timed_sweep(client, experiment, *, timeout_s: float, worker_log: Path | None
     phases["execute"] = last_done - first_claim
     phases["finish"] = sweep.finished_at.timestamp() - last_done
     phases["detect"] = (t_done + offset) - sweep.finished_at.timestamp()
-    return Timing(wall_s=t_done - t0, phases=phases, calls=sweep.calls_total, cache_hits=sweep.cache_hits)
+    return Timing(wall_s=t_done - t0, phases=phases, cpu=cpu_used, calls=sweep.calls_total,
+                  cache_hits=sweep.cache_hits)
 
 
 # A case --------------------------------------------------------------------------------------------
@@ -177,34 +229,35 @@ def run_case(args) -> dict:
     scratch = Scratch(args.postgres)
     fake = worker = spy = None
     worker_log = scratch.dir / "qcluster.log"
+    pairs: list[tuple[Timing, Timing]] = []
     try:
         fake, base_url = _stack.start_fake_llm(latency_ms=latency_ms, log=scratch.dir / "fakellm.log")
         env = scratch.env()
         _setup_django(env)
-        client, experiment, (n_items, points) = _make_experiment(
+        start, new_experiment, (n_items, points) = _make_fixtures(
             base_url=base_url, calls=calls, concurrency=concurrency, items_per_run=args.items_per_run)
         print(f"case: {calls} calls ({points} runs × {n_items} items, 1 stage), C={concurrency}, "
               f"L={latency_ms:g} ms, {'postgres' if args.postgres else 'sqlite'}"
-              f"{', driver in-process under cProfile' if args.profile else ''}", flush=True)
-        drive = None
-        if args.profile:
-            drive = _stack.DriverProfiler()
-        else:
+              f"{', driver in-process under cProfile' if args.profile else ''}; "
+              f"load average {os.getloadavg()[0]:.2f}", flush=True)
+        drive = _stack.DriverProfiler() if args.profile else None
+        if drive is None:
             worker = _stack.start_worker(env=env, log=worker_log)
             time.sleep(args.settle_s)
             if args.py_spy:
                 spy = _stack.start_py_spy(pid=worker.pid, out=Path(args.py_spy))
         timeout = max(60.0, ideal * 20)
-        fresh = timed_sweep(client, experiment, timeout_s=timeout, worker_log=None if drive else worker_log,
-                            drive=drive)
-        cached = timed_sweep(client, experiment, timeout_s=timeout, worker_log=None if drive else worker_log,
-                             drive=drive)
-        if cached.cache_hits != cached.calls:
-            raise RuntimeError(f"re-run was not fully cached: {cached.cache_hits} of {cached.calls} hits")
-        if drive is not None:
-            rss_sum, rss_max = _stack.tree_peak_rss_mb(os.getpid())
-        else:
-            rss_sum, rss_max = _stack.tree_peak_rss_mb(worker.pid)
+        log = None if drive else worker_log
+        cpu = {"bench": os.getpid(), "fake LLM": fake.pid, **({} if drive else {"worker": worker.pid})}
+        for rep in range(args.repeat):
+            experiment = new_experiment(rep)
+            fresh = timed_sweep(start, experiment, timeout_s=timeout, worker_log=log, cpu=cpu, drive=drive)
+            cached = timed_sweep(start, experiment, timeout_s=timeout, worker_log=log, cpu=cpu, drive=drive)
+            if cached.cache_hits != cached.calls:
+                raise RuntimeError(f"re-run was not fully cached: {cached.cache_hits} of {cached.calls} hits")
+            pairs.append((fresh, cached))
+        rss_sum, rss_max = _stack.tree_peak_rss_mb(os.getpid() if drive else worker.pid)
+        floor = None if args.no_floor else client_floor(base_url, calls, concurrency)
         if spy is not None:
             _stack.stop_py_spy(spy)
             spy = None
@@ -223,25 +276,55 @@ def run_case(args) -> dict:
         else:
             scratch.remove()
 
-    _print_case(fresh, cached, ideal, rss_sum, rss_max, profiled=args.profile)
+    _print_case(pairs, ideal, rss_sum, rss_max, profiled=args.profile)
+    if floor is not None:
+        print(f"  client floor (OpenAI adapter on the egress client, bare asyncio loop, same server): "
+              f"{floor:.3f}s, ratio {floor / ideal:.2f}", flush=True)
     if drive is not None:
         drive.report()
+    wall, cached_s = _median([f.wall_s for f, _ in pairs]), _median([c.wall_s for _, c in pairs])
     return {
-        "calls": calls, "concurrency": concurrency, "latency_ms": latency_ms, "wall_s": round(fresh.wall_s, 3),
-        "ideal_s": round(ideal, 3), "ratio": round(fresh.wall_s / ideal, 3),
-        "cached_rerun_s": round(cached.wall_s, 3), "peak_rss_mb": round(rss_sum, 1),
+        "calls": calls, "concurrency": concurrency, "latency_ms": latency_ms, "wall_s": round(wall, 3),
+        "ideal_s": round(ideal, 3), "ratio": round(wall / ideal, 3), "cached_rerun_s": round(cached_s, 3),
+        "peak_rss_mb": round(rss_sum, 1),
     }
 
 
-def _print_case(fresh: Timing, cached: Timing, ideal: float, rss_sum: float, rss_max: float, *, profiled: bool):
-    names = list(fresh.phases)
-    head = f"  {'sweep':<7} {'wall s':>7} {'ideal s':>7} {'ratio':>6} {'calls/s':>8}  "
-    print(head + "  ".join(f"{n:>8}" for n in names))
-    for label, t in (("fresh", fresh), ("cached", cached)):
-        ratio = f"{t.wall_s / ideal:6.2f}" if label == "fresh" else f"{'-':>6}"
-        ideal_s = f"{ideal:7.2f}" if label == "fresh" else f"{'-':>7}"
-        row = f"  {label:<7} {t.wall_s:7.3f} {ideal_s} {ratio} {t.calls / t.wall_s:8.0f}  "
-        print(row + "  ".join(f"{t.phases.get(n, float('nan')):8.3f}" for n in names))
+def client_floor(base_url: str, calls: int, concurrency: int) -> float:
+    """The same calls through the engine's HTTP path alone (bench/transport.py), without the driver."""
+    import asyncio
+
+    from bench.transport import measure
+
+    return asyncio.run(measure("openai adapter on egress", base_url, calls, concurrency))
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _print_case(pairs: list[tuple[Timing, Timing]], ideal: float, rss_sum: float, rss_max: float, *,
+                profiled: bool) -> None:
+    names = list(pairs[0][0].phases)
+    print(f"  {'sweep':<9} {'wall s':>7} {'ideal s':>7} {'ratio':>6} {'calls/s':>8}  "
+          + "  ".join(f"{n:>8}" for n in names))
+    for rep, pair in enumerate(pairs):
+        for label, t in zip(("fresh", "cached"), pair):
+            first = label == "fresh"
+            tag = f"{label}" + (f" #{rep + 1}" if len(pairs) > 1 else "")
+            print(f"  {tag:<9} {t.wall_s:7.3f} {f'{ideal:7.2f}' if first else f'{chr(45):>7}'} "
+                  f"{f'{t.wall_s / ideal:6.2f}' if first else f'{chr(45):>6}'} {t.calls / t.wall_s:8.0f}  "
+                  + "  ".join(f"{t.phases.get(n, float('nan')):8.3f}" for n in names))
+    if len(pairs) > 1:
+        fresh, cached = [f.wall_s for f, _ in pairs], [c.wall_s for _, c in pairs]
+        print(f"  median of {len(pairs)}: fresh {_median(fresh):.3f}s (ratio {_median(fresh) / ideal:.2f}; "
+              f"best {min(fresh) / ideal:.2f}), cached {_median(cached):.3f}s (best {min(cached):.3f}s)")
+    for rep, pair in enumerate(pairs):
+        for label, t in zip(("fresh", "cached"), pair):
+            tag = f"{label}" + (f" #{rep + 1}" if len(pairs) > 1 else "")
+            print(f"  CPU s, {tag}: " + ", ".join(f"{name} {used:.2f}" for name, used in t.cpu.items()))
     who = "bench process (driver in-process)" if profiled else "qcluster tree"
     print(f"  peak RSS, {who}: {rss_sum:.1f} MiB summed over processes (largest one {rss_max:.1f} MiB)", flush=True)
 
@@ -253,7 +336,9 @@ def run_all(args) -> None:
         for concurrency in args.concurrency:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--calls", str(calls), "--concurrency",
                    str(concurrency), "--latency-ms", str(args.latency_ms), "--items-per-run",
-                   str(args.items_per_run), "--settle-s", str(args.settle_s)]
+                   str(args.items_per_run), "--settle-s", str(args.settle_s), "--repeat", str(args.repeat)]
+            if args.no_floor:
+                cmd.append("--no-floor")
             if args.postgres:
                 cmd += ["--postgres", args.postgres]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -278,9 +363,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--items-per-run", type=int, default=10, help="sample items per run (default 10)")
     parser.add_argument("--postgres", metavar="URL", help="a server where a scratch database may be created")
+    parser.add_argument("--repeat", type=int, default=1, help="fresh experiments per case; the JSON holds medians")
     parser.add_argument("--settle-s", type=float, default=0.5, help="idle time after the worker reports running")
     parser.add_argument("--profile", action="store_true", help="run the driver in-process under cProfile")
     parser.add_argument("--py-spy", metavar="FILE", help="record the worker tree with py-spy (collapsed stacks)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare client loop measured per case")
     parser.add_argument("--keep", action="store_true", help="keep the DATA_DIR (logs, database)")
     args = parser.parse_args(argv)
     if len(args.calls) * len(args.concurrency) == 1:

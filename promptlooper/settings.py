@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,12 @@ from promptlooper.env import envbool, envint, envlist, envstr, make_secret_key, 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("DATA_DIR") or BASE_DIR / "data").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+try:
+    # The database and generated keys live here; sandboxed scorers (run as nobody) must not read them.
+    os.chmod(DATA_DIR, 0o700)
+except OSError:
+    pass
 
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = envstr("SECRET_KEY") or persisted_secret(DATA_DIR, "secret_key", make_secret_key)
@@ -75,6 +81,7 @@ INSTALLED_APPS = [
     "apps.runs",
     "apps.webhooks",
     "apps.fakellm",
+    "apps.exports",
 ]
 
 MIDDLEWARE = [

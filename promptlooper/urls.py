@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.endpoints.api_urls")),
     path("", include("apps.webhooks.api_urls")),
     path("", include("apps.runs.api_urls")),
+    path("", include("apps.exports.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -13,7 +13,8 @@ from apps.projects.models import Project
 REQUIRED_ON_REPLACE = ("name", "pipeline_stages")
 
 
-def _validated(*, user, data: dict) -> dict:
+def experiment_validate(*, user, data: dict) -> dict:
+    """Normalized experiment fields for this user (their endpoints; Python scorers for admins only)."""
     # MCP and other callers reach this without the API's JSON parser, so repeat its safety checks.
     try:
         check_json(data, max_depth=settings.MAX_JSON_DEPTH)
@@ -25,6 +26,7 @@ def _validated(*, user, data: dict) -> dict:
         max_items=settings.MAX_SAMPLE_ITEMS,
         max_stages=settings.MAX_STAGES,
         max_template_chars=settings.MAX_TEMPLATE_CHARS,
+        allow_python=settings.SCORERS_PYTHON_ENABLED and user.is_superuser,
     )
 
 
@@ -32,7 +34,7 @@ def experiment_create(*, user, project: Project, data: dict) -> Experiment:
     """Validate `data` (see apps.experiments.validation) and create a draft experiment in `project`."""
     if project.owner_id != user.pk:
         raise ExperimentInvalid({"project": ["Unknown project."]})
-    fields = _validated(user=user, data=data)
+    fields = experiment_validate(user=user, data=data)
     return Experiment.objects.create(project=project, **fields)
 
 
@@ -50,7 +52,7 @@ def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool
         raise ExperimentInvalid({field: ["This field is required."] for field in missing})
     given = {field: data[field] for field in CONFIG_FIELDS if field in data}
     merged = {field: getattr(experiment, field) for field in CONFIG_FIELDS} | given
-    fields = _validated(user=user, data=merged)
+    fields = experiment_validate(user=user, data=merged)
     with transaction.atomic():
         # Lock the row so a concurrent update cannot interleave with this one's write.
         locked = Experiment.objects.select_for_update().get(pk=experiment.pk)

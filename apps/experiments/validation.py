@@ -38,12 +38,11 @@ from typing import Any
 
 from apps.engine import params as P
 from apps.engine.templating import CONTEXT_NAMES, TemplateError, attribute_references, item_variables
+from apps.engine.scorers import scorer_types, validate_scorer_options
+from apps.engine.scorers.base import OptionsInvalid
 from apps.engine.templating import template_variables
 
-# The scorer registry (apps/engine/scorers) will own this list; it lives here until then.
-KNOWN_SCORER_TYPES = (
-    "embedding_similarity", "length", "format", "keyword", "human", "llm_judge", "python", "webhook",
-)
+KNOWN_SCORER_TYPES = scorer_types()
 CONFIG_FIELDS = (
     "name", "description", "sample_data", "pipeline_stages", "scoring_config", "parameter_space",
     "repeats", "budget_tokens", "budget_usd",
@@ -101,8 +100,10 @@ class _Items:
 
 
 class _Checker:
-    def __init__(self, *, endpoint_ids: set[str], max_items: int, max_stages: int, max_template_chars: int):
+    def __init__(self, *, endpoint_ids: set[str], max_items: int, max_stages: int, max_template_chars: int,
+                 allow_python: bool = False):
         self.endpoint_ids = {str(e) for e in endpoint_ids}
+        self.allow_python = allow_python
         self.max_items = max_items
         self.max_stages = max_stages
         self.max_chars = max_template_chars
@@ -350,10 +351,28 @@ class _Checker:
             options = entry.get("options", {})
             if not isinstance(options, dict):
                 self.errors.add(f"{path}.options", "Must be an object.")
+            elif kind in KNOWN_SCORER_TYPES:
+                options = self.scorer_options(path, kind, options)
             scorers.append({"type": kind, "name": name, "weight": weight, "options": options})
         if scorers and weights_ok and all(s["weight"] == 0 for s in scorers):
             self.errors.add("scoring_config.scorers", "At least one scorer needs a weight above 0.")
         return {"scorers": scorers}
+
+    def scorer_options(self, path: str, kind: str, options: dict) -> dict:
+        if kind == "python" and not self.allow_python:
+            self.errors.add(f"{path}.type", "Python scorers are off, or you are not an administrator: they run "
+                                            "code, so only admins may add them when SCORERS_PYTHON_ENABLED is on.")
+            return options
+        try:
+            options = validate_scorer_options(kind, options)
+        except OptionsInvalid as exc:
+            field = f"{path}.type" if exc.field == "type" else f"{path}.options.{exc.field}"
+            self.errors.add(field, exc.message)
+            return options
+        endpoint = options.get("endpoint")
+        if endpoint and str(endpoint) not in self.endpoint_ids:
+            self.errors.add(f"{path}.options.endpoint", "Unknown endpoint.")
+        return options
 
     # -- parameter space -----------------------------------------------------------------------
     def parameter_space(self, raw: Any) -> list[dict]:
@@ -463,13 +482,14 @@ def _non_finite(data: dict) -> list[str]:
 
 
 def validate_experiment(
-    data: dict, *, endpoint_ids: set[str], max_items: int, max_stages: int, max_template_chars: int
+    data: dict, *, endpoint_ids: set[str], max_items: int, max_stages: int, max_template_chars: int,
+    allow_python: bool = False,
 ) -> dict:
     """Return the normalized CONFIG_FIELDS of `data` or raise ExperimentInvalid with every error found."""
     if not isinstance(data, dict):
         raise ExperimentInvalid({"non_field_errors": ["Expected an object."]})
     check = _Checker(endpoint_ids=endpoint_ids, max_items=max_items, max_stages=max_stages,
-                     max_template_chars=max_template_chars)
+                     max_template_chars=max_template_chars, allow_python=allow_python)
     out = {
         "name": check.text("name", data.get("name"), required=True, limit=200),
         "description": check.text("description", data.get("description"), required=False, limit=MAX_DESCRIPTION),

@@ -10,6 +10,7 @@ import json
 
 from apps.engine import egress
 from apps.engine.hashing import call_cache_key, sha256_of
+from apps.engine.scorers.webhook import http_post_json
 from apps.engine.types import ChatRequest, Completion
 from apps.runs.models import ResponseCache
 from apps.runs.services import recording
@@ -70,9 +71,5 @@ class ScoringBackend:
                 policy=egress.Policy.WEBHOOK, allowlist=self.host.allowlist, connect_timeout_s=5.0,
                 read_timeout_s=30.0, max_connections=16, max_body_bytes=egress.WEBHOOK_MAX_BODY_BYTES,
             )
-        async with self.webhook_client.stream("POST", url, json=body, headers=headers, timeout=timeout_s) as response:
-            egress.raise_for_redirect(response)
-            raw = await egress.read_capped(response, egress.WEBHOOK_MAX_BODY_BYTES)
-        if response.status_code >= 400:
-            raise ValueError(f"the scoring webhook answered HTTP {response.status_code}")
-        return json.loads(raw)
+            self._post = http_post_json(self.webhook_client)
+        return await self._post(url, body, headers, timeout_s)

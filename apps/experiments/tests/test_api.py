@@ -50,7 +50,7 @@ def payload(project, endpoint, **changes) -> dict:
             {"name": "draft", "endpoint": str(endpoint.pk), "model": "m1", "prompt_template": "Summarize: {{ input }}",
              "params": {"temperature": 0.2}},
         ],
-        "scoring_config": {"scorers": [{"type": "length", "weight": 2}, {"type": "keyword", "options": {"all": ["cat"]}}]},
+        "scoring_config": {"scorers": [{"type": "length", "weight": 2, "options": {"max": 100}}, {"type": "keyword", "options": {"keywords": ["cat"]}}]},
         "parameter_space": [
             {"path": "stages.0.model", "values": ["m1", "m2"]},
             {"path": "stages.0.params.temperature", "min": 0, "max": 1, "step": 0.5},

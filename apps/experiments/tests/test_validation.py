@@ -47,7 +47,8 @@ def test_a_valid_config_is_normalized():
     assert out["pipeline_stages"][1]["name"] == "stage2"
     assert out["pipeline_stages"][0]["system_prompt"] == ""
     assert out["pipeline_stages"][0]["params"] == {}
-    assert out["scoring_config"] == {"scorers": [{"type": "length", "name": "length", "weight": 1, "options": {"max": 100}}]}
+    assert out["scoring_config"] == {"scorers": [{"type": "length", "name": "length", "weight": 1, "options": {
+        "unit": "chars", "min": None, "max": 100, "penalty": "linear", "tolerance": 0.5}}]}
     assert out["repeats"] == 1
     assert out["budget_tokens"] is None and out["budget_usd"] is None
 

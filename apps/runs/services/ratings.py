@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apps.engine.scorers.human import normalize
+from apps.engine.scorers.base import OptionsInvalid
+from apps.engine.scorers.human import HumanScorer
 from apps.runs.models import Run, Score
 from apps.runs.services.events import Kind, event_emit
 from apps.runs.services.scoring import ScorerSpec, scorer_specs, summaries_refresh
@@ -37,11 +38,11 @@ def run_rate(*, user, run: Run, rating: dict, scorer: str | None = None, item_id
     if scorer and scorer not in human_names:
         raise RatingInvalid({"scorer": [f"'{scorer}' is not a human scorer of this experiment "
                                         f"(human scorers: {', '.join(human_names) or 'none'})."]})
+    spec = next((s for s in scorer_specs(experiment.scoring_config) if s.name == name), None)
     try:
-        value = normalize(rating)
-    except ValueError as exc:
-        field = "stars" if "stars" in rating else "thumbs"
-        raise RatingInvalid({field: [str(exc)]}) from exc
+        value = HumanScorer(spec.options if spec else {"scale": "both"}).normalize(rating)
+    except OptionsInvalid as exc:
+        raise RatingInvalid({exc.field: [exc.message]}) from exc
     if item_id is not None and not run.stage_results.filter(item_id=item_id).exists():
         raise RatingInvalid({"item_id": [f"This run has no output for item '{item_id}'."]})
     with transaction.atomic():

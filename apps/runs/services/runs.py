@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.engine.config_paths import apply_point
 from apps.experiments.models import Experiment
-from apps.experiments.selectors import user_endpoint_ids
-from apps.experiments.validation import ExperimentInvalid, validate_experiment
+from apps.experiments.services import experiment_validate
+from apps.experiments.validation import ExperimentInvalid
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.events import Kind, event_emit
 from apps.runs.services.planning import run_config_hash, samples_fingerprint
@@ -24,8 +23,7 @@ def _validate(*, user, experiment: Experiment, **overrides) -> dict:
         "budget_tokens": experiment.budget_tokens,
         "budget_usd": None if experiment.budget_usd is None else float(experiment.budget_usd),
     } | overrides
-    return validate_experiment(data, endpoint_ids=user_endpoint_ids(user=user), max_items=settings.MAX_SAMPLE_ITEMS,
-                               max_stages=settings.MAX_STAGES, max_template_chars=settings.MAX_TEMPLATE_CHARS)
+    return experiment_validate(user=user, data=data)
 
 
 def parameter_space_validate(*, user, experiment: Experiment, parameter_space: list) -> list:

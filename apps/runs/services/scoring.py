@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from django.db.models import Max
 
 from apps.engine.scorers import get_scorer_class
-from apps.engine.scorers.base import Scorer, ScoreResult, ScorerError, ScoringContext
+from apps.engine.scorers.base import Scorer, ScoringContext
 from apps.engine.scorers.stats import summarize, weighted_score
 from apps.runs.models import Run, Score, ScoreSummary
 from apps.runs.services.events import Kind, event_build
@@ -63,12 +63,7 @@ async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, i
             post_json=backend.post_json, python_enabled=python_enabled,
         )
         async with gate:
-            try:
-                result = (await spec.scorer.score(ctx)).clamped()
-            except ScorerError as exc:
-                result = ScoreResult.failed(str(exc))
-            except Exception as exc:  # a scorer bug must never crash the run or the sweep
-                result = ScoreResult.failed(f"{type(exc).__name__}: {exc}")
+            result = await spec.scorer.evaluate(ctx)  # errors become errored scores, never exceptions
         return {"scorer_name": spec.name, "item_id": out.item_id, "repeat": out.repeat, "value": result.value,
                 "error": result.error[:2000], "metadata": result.metadata}
 
