@@ -133,11 +133,11 @@ def tree_peak_rss_mb(pid: int) -> tuple[float, float]:
     return sum(peaks) / 1024, max(peaks, default=0) / 1024
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` and its live descendants (every thread), in seconds."""
+def cpu_seconds(pid: int, *, tree: bool = True) -> float:
+    """User + system CPU of `pid` (every thread) and, with `tree`, its live descendants, in seconds."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for p in process_tree(pid):
+    for p in process_tree(pid) if tree else [pid]:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -210,9 +210,10 @@ class DriverProfiler:
 
         from apps.runs import driver
 
-        db_calls: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # count, run s, awaited s
+        db_calls: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # count, run, cpu, awaited
         sql: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
         lags: list[float] = []
+        loop_cpu: list[float] = []
         db_prof, loop_prof = cProfile.Profile(), cProfile.Profile()
         cls = driver.SweepDriver
         saved = {name: cls.__dict__.get(name) for name in ("db", "drive")}
@@ -231,7 +232,7 @@ class DriverProfiler:
             name = getattr(fn, "__qualname__", repr(fn)).replace("SweepDriver.", "").replace(".<locals>.", ".")
 
             def run(**kw):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.thread_time()
                 db_prof.enable()
                 try:
                     with connection.execute_wrapper(count_sql):
@@ -239,13 +240,14 @@ class DriverProfiler:
                 finally:
                     db_prof.disable()
                     db_calls[name][1] += time.perf_counter() - started
+                    db_calls[name][2] += time.thread_time() - cpu
 
             submitted = time.perf_counter()
             try:
                 return await original_db(self, run, **kwargs)
             finally:
                 db_calls[name][0] += 1
-                db_calls[name][2] += time.perf_counter() - submitted
+                db_calls[name][3] += time.perf_counter() - submitted
 
         async def watched_drive(self):
             async def watch():
@@ -254,11 +256,12 @@ class DriverProfiler:
                     await asyncio.sleep(DriverProfiler.STALL_TICK_S)
                     lags.append(time.perf_counter() - before - DriverProfiler.STALL_TICK_S)
 
-            watcher = asyncio.create_task(watch())
+            watcher, cpu = asyncio.create_task(watch()), time.thread_time()
             try:
                 await original_drive(self)
             finally:
                 watcher.cancel()
+                loop_cpu.append(time.thread_time() - cpu)
 
         cls.db, cls.drive = timed_db, watched_drive
         started = time.perf_counter()
@@ -270,15 +273,18 @@ class DriverProfiler:
                     delattr(cls, name)
                 else:
                     setattr(cls, name, value)
-        self.reports.append(self._format(time.perf_counter() - started, db_calls, sql, lags, loop_prof, db_prof))
+        wall = time.perf_counter() - started
+        self.reports.append(self._format(wall, sum(loop_cpu), db_calls, sql, lags, loop_prof, db_prof))
 
     @staticmethod
-    def _format(wall, db_calls, sql, lags, loop_prof, db_prof) -> str:
+    def _format(wall, loop_cpu, db_calls, sql, lags, loop_prof, db_prof) -> str:
         out = io.StringIO()
-        out.write(f"  driver wall (profiled): {wall:.3f}s\n  database thread (SweepDriver.db):\n")
-        out.write(f"    {'function':<28} {'calls':>6} {'run s':>7} {'awaited s':>9}\n")
-        for name, (count, run, awaited) in sorted(db_calls.items(), key=lambda kv: -kv[1][1]):
-            out.write(f"    {name:<28} {count:>6} {run:7.3f} {awaited:9.3f}\n")
+        db_cpu = sum(v[2] for v in db_calls.values())
+        out.write(f"  driver wall (profiled): {wall:.3f}s; thread CPU: event loop {loop_cpu:.3f}s, "
+                  f"database {db_cpu:.3f}s (both inflated by cProfile)\n  database thread (SweepDriver.db):\n")
+        out.write(f"    {'function':<28} {'calls':>6} {'run s':>7} {'CPU s':>7} {'awaited s':>9}\n")
+        for name, (count, run, cpu, awaited) in sorted(db_calls.items(), key=lambda kv: -kv[1][1]):
+            out.write(f"    {name:<28} {count:>6} {run:7.3f} {cpu:7.3f} {awaited:9.3f}\n")
         out.write("    SQL: " + ", ".join(f"{verb} {int(n)} ({t:.3f}s)" for verb, (n, t) in sorted(sql.items())) + "\n")
         lags.sort()
         if lags:

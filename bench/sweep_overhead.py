@@ -179,7 +179,10 @@ def timed_sweep(start, experiment, *, timeout_s: float, worker_log: Path | None,
 
     from apps.runs.models import Run, Sweep
 
-    cpu_before = {name: _stack.cpu_seconds(pid) for name, pid in cpu.items()}
+    def used(name: str, pid: int) -> float:
+        return _stack.cpu_seconds(pid, tree=name != "bench")  # the bench's children are reported apart
+
+    cpu_before = {name: used(name, pid) for name, pid in cpu.items()}
     offset = time.time() - time.perf_counter()  # perf_counter → epoch seconds
     t0 = time.perf_counter()
     status_code, reply = start(experiment)
@@ -200,7 +203,7 @@ def timed_sweep(start, experiment, *, timeout_s: float, worker_log: Path | None,
             raise RuntimeError(f"sweep {sweep_id} not completed after {timeout_s:g}s (status {status})\n{tail}")
         time.sleep(POLL_S)
     t_done = time.perf_counter()
-    cpu_used = {name: _stack.cpu_seconds(pid) - cpu_before[name] for name, pid in cpu.items()}
+    cpu_used = {name: used(name, pid) - cpu_before[name] for name, pid in cpu.items()}
 
     sweep = Sweep.objects.get(pk=sweep_id)
     span = Run.objects.filter(sweep_id=sweep_id).aggregate(first=Min("started_at"), last=Max("completed_at"))
@@ -279,7 +282,7 @@ def run_case(args) -> dict:
     _print_case(pairs, ideal, rss_sum, rss_max, profiled=args.profile)
     if floor is not None:
         print(f"  client floor (OpenAI adapter on the egress client, bare asyncio loop, same server): "
-              f"{floor:.3f}s, ratio {floor / ideal:.2f}", flush=True)
+              f"{floor[0]:.3f}s, ratio {floor[0] / ideal:.2f}, CPU {floor[1]:.2f}s", flush=True)
     if drive is not None:
         drive.report()
     wall, cached_s = _median([f.wall_s for f, _ in pairs]), _median([c.wall_s for _, c in pairs])
@@ -290,13 +293,15 @@ def run_case(args) -> dict:
     }
 
 
-def client_floor(base_url: str, calls: int, concurrency: int) -> float:
-    """The same calls through the engine's HTTP path alone (bench/transport.py), without the driver."""
+def client_floor(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:
+    """(wall s, CPU s) of the same calls through the engine's HTTP path alone (bench/transport.py)."""
     import asyncio
 
     from bench.transport import measure
 
-    return asyncio.run(measure("openai adapter on egress", base_url, calls, concurrency))
+    cpu = time.process_time()
+    wall = asyncio.run(measure("openai adapter on egress", base_url, calls, concurrency))
+    return wall, time.process_time() - cpu
 
 
 def _median(values: list[float]) -> float:

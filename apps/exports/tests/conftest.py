@@ -31,7 +31,3 @@ def runs(experiment):
                             point={"stages.0.model": "huge-model", "stages.0.params.temperature": 0.1}),
     }
 
-
-@pytest.fixture(autouse=True)
-def _tmp_urls(settings):
-    settings.ROOT_URLCONF = "apps.exports.tests._tmp_urls"
