@@ -195,6 +195,15 @@ def summarize_collapsed(path: Path, top: int = 20) -> None:
             print(f"    {count:6d} {100 * count / max(total, 1):5.1f}%  {frame}")
 
 
+class _NoProfile:
+    def enable(self) -> None: ...
+
+    def disable(self) -> None: ...
+
+    def runcall(self, fn, *args):
+        return fn(*args)
+
+
 # cProfile of the driver in this process ---------------------------------------------------------------
 class DriverProfiler:
     """Calls `apps.runs.driver.sweep_drive` here: cProfile on the loop thread and on the DB thread,
@@ -202,8 +211,9 @@ class DriverProfiler:
 
     STALL_TICK_S = 0.005
 
-    def __init__(self) -> None:
+    def __init__(self, *, cprofile: bool = True) -> None:
         self.reports: list[str] = []
+        self.cprofile = cprofile
 
     def __call__(self, sweep_id: str) -> None:
         from django.db import connection
@@ -214,7 +224,7 @@ class DriverProfiler:
         sql: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
         lags: list[float] = []
         loop_cpu: list[float] = []
-        db_prof, loop_prof = cProfile.Profile(), cProfile.Profile()
+        db_prof, loop_prof = (cProfile.Profile(), cProfile.Profile()) if self.cprofile else (_NoProfile(), _NoProfile())
         cls = driver.SweepDriver
         saved = {name: cls.__dict__.get(name) for name in ("db", "drive")}
         original_db, original_drive = cls.db, cls.drive
@@ -276,12 +286,12 @@ class DriverProfiler:
         wall = time.perf_counter() - started
         self.reports.append(self._format(wall, sum(loop_cpu), db_calls, sql, lags, loop_prof, db_prof))
 
-    @staticmethod
-    def _format(wall, loop_cpu, db_calls, sql, lags, loop_prof, db_prof) -> str:
+    def _format(self, wall, loop_cpu, db_calls, sql, lags, loop_prof, db_prof) -> str:
         out = io.StringIO()
         db_cpu = sum(v[2] for v in db_calls.values())
-        out.write(f"  driver wall (profiled): {wall:.3f}s; thread CPU: event loop {loop_cpu:.3f}s, "
-                  f"database {db_cpu:.3f}s (both inflated by cProfile)\n  database thread (SweepDriver.db):\n")
+        note = " (both inflated by cProfile)" if self.cprofile else ""
+        out.write(f"  driver wall: {wall:.3f}s; thread CPU: event loop {loop_cpu:.3f}s, "
+                  f"database {db_cpu:.3f}s{note}\n  database thread (SweepDriver.db):\n")
         out.write(f"    {'function':<28} {'calls':>6} {'run s':>7} {'CPU s':>7} {'awaited s':>9}\n")
         for name, (count, run, cpu, awaited) in sorted(db_calls.items(), key=lambda kv: -kv[1][1]):
             out.write(f"    {name:<28} {count:>6} {run:7.3f} {cpu:7.3f} {awaited:9.3f}\n")
@@ -294,6 +304,8 @@ class DriverProfiler:
                       f"{lags[-1] * 1000:.1f} ms; {sum(1 for x in lags if x > 0.02)} stalls > 20 ms ({late:.3f}s)\n")
         for title, prof, key, count in (("event-loop thread, by own time", loop_prof, "tottime", 25),
                                         ("database thread, by cumulative time", db_prof, "cumulative", 20)):
+            if not self.cprofile:
+                break
             text = io.StringIO()
             pstats.Stats(prof, stream=text).sort_stats(key).print_stats(count)
             body = text.getvalue()

@@ -38,7 +38,8 @@ from bench import _stack  # noqa: E402
 
 DEFAULT_CALLS = [200, 1000]
 DEFAULT_CONCURRENCY = [4, 16, 64]
-POLL_S = 0.01
+SCORER = {"type": "length", "name": "brevity", "weight": 1, "options": {"unit": "words", "max": 40}}
+POLL_S = 0.01  # how often the bench reads the sweep's status (--poll-ms)
 
 
 @dataclass
@@ -100,7 +101,7 @@ def _setup_django(env: dict[str, str]) -> None:
     logging.getLogger("django-q").setLevel(logging.WARNING)  # no "Enqueued" line per sweep
 
 
-def _make_fixtures(*, base_url: str, calls: int, concurrency: int, items_per_run: int):
+def _make_fixtures(*, base_url: str, calls: int, concurrency: int, items_per_run: int, scorer: bool):
     """An admin user and an endpoint at the fake server; returns (start, new_experiment, shape).
 
     Each `new_experiment(rep)` has exactly `calls` calls and prompts no earlier one sent, so its
@@ -128,6 +129,7 @@ def _make_fixtures(*, base_url: str, calls: int, concurrency: int, items_per_run
                 "prompt_template": "Summarize: {{ input }}", "params": {"temperature": 0.5, "max_tokens": 64},
             }],
             "parameter_space": [{"path": "stages.0.params.seed", "values": list(range(points))}],
+            **({"scoring_config": {"scorers": [SCORER]}} if scorer else {}),
         })
 
     return _sweep_starter(client_for(user)), new_experiment, (n_items, points)
@@ -170,7 +172,7 @@ def _sweep_starter(client):
 
 # One timed sweep -------------------------------------------------------------------------------------
 def timed_sweep(start, experiment, *, timeout_s: float, worker_log: Path | None, cpu: dict[str, int],
-                drive=None) -> Timing:
+                drive=None, poll_s: float = POLL_S) -> Timing:
     """Start a sweep through the REST API and wait for `completed`; phases from DB and worker log times.
 
     `cpu` names the processes whose CPU time (with their descendants) is reported, by pid.
@@ -201,7 +203,7 @@ def timed_sweep(start, experiment, *, timeout_s: float, worker_log: Path | None,
         if time.perf_counter() - t0 > timeout_s:
             tail = worker_log.read_text(errors="replace")[-3000:] if worker_log else ""
             raise RuntimeError(f"sweep {sweep_id} not completed after {timeout_s:g}s (status {status})\n{tail}")
-        time.sleep(POLL_S)
+        time.sleep(poll_s)
     t_done = time.perf_counter()
     cpu_used = {name: used(name, pid) - cpu_before[name] for name, pid in cpu.items()}
 
@@ -238,12 +240,14 @@ def run_case(args) -> dict:
         env = scratch.env()
         _setup_django(env)
         start, new_experiment, (n_items, points) = _make_fixtures(
-            base_url=base_url, calls=calls, concurrency=concurrency, items_per_run=args.items_per_run)
+            base_url=base_url, calls=calls, concurrency=concurrency, items_per_run=args.items_per_run,
+            scorer=args.scorer)
         print(f"case: {calls} calls ({points} runs × {n_items} items, 1 stage), C={concurrency}, "
               f"L={latency_ms:g} ms, {'postgres' if args.postgres else 'sqlite'}"
-              f"{', driver in-process under cProfile' if args.profile else ''}; "
+              f"{', a length scorer' if args.scorer else ''}"
+              f"{f', driver in-process ({args.profile})' if args.profile else ''}; "
               f"load average {os.getloadavg()[0]:.2f}", flush=True)
-        drive = _stack.DriverProfiler() if args.profile else None
+        drive = _stack.DriverProfiler(cprofile=args.profile == "cprofile") if args.profile else None
         if drive is None:
             worker = _stack.start_worker(env=env, log=worker_log)
             time.sleep(args.settle_s)
@@ -254,8 +258,9 @@ def run_case(args) -> dict:
         cpu = {"bench": os.getpid(), "fake LLM": fake.pid, **({} if drive else {"worker": worker.pid})}
         for rep in range(args.repeat):
             experiment = new_experiment(rep)
-            fresh = timed_sweep(start, experiment, timeout_s=timeout, worker_log=log, cpu=cpu, drive=drive)
-            cached = timed_sweep(start, experiment, timeout_s=timeout, worker_log=log, cpu=cpu, drive=drive)
+            timing = dict(timeout_s=timeout, worker_log=log, cpu=cpu, drive=drive, poll_s=args.poll_ms / 1000)
+            fresh = timed_sweep(start, experiment, **timing)
+            cached = timed_sweep(start, experiment, **timing)
             if cached.cache_hits != cached.calls:
                 raise RuntimeError(f"re-run was not fully cached: {cached.cache_hits} of {cached.calls} hits")
             pairs.append((fresh, cached))
@@ -341,9 +346,9 @@ def run_all(args) -> None:
         for concurrency in args.concurrency:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--calls", str(calls), "--concurrency",
                    str(concurrency), "--latency-ms", str(args.latency_ms), "--items-per-run",
-                   str(args.items_per_run), "--settle-s", str(args.settle_s), "--repeat", str(args.repeat)]
-            if args.no_floor:
-                cmd.append("--no-floor")
+                   str(args.items_per_run), "--settle-s", str(args.settle_s), "--repeat", str(args.repeat),
+                   "--poll-ms", str(args.poll_ms)]
+            cmd += ["--no-floor"] * args.no_floor + ["--scorer"] * args.scorer
             if args.postgres:
                 cmd += ["--postgres", args.postgres]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -367,10 +372,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=DEFAULT_CONCURRENCY)
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--items-per-run", type=int, default=10, help="sample items per run (default 10)")
+    parser.add_argument("--scorer", action="store_true", help="score every output with a length scorer")
     parser.add_argument("--postgres", metavar="URL", help="a server where a scratch database may be created")
     parser.add_argument("--repeat", type=int, default=1, help="fresh experiments per case; the JSON holds medians")
+    parser.add_argument("--poll-ms", type=float, default=POLL_S * 1000, help="status poll interval (10)")
     parser.add_argument("--settle-s", type=float, default=0.5, help="idle time after the worker reports running")
-    parser.add_argument("--profile", action="store_true", help="run the driver in-process under cProfile")
+    parser.add_argument("--profile", nargs="?", const="cprofile", choices=["cprofile", "timing"],
+                        help="run the driver in this process: cProfile (default) or only thread CPU and DB timings")
     parser.add_argument("--py-spy", metavar="FILE", help="record the worker tree with py-spy (collapsed stacks)")
     parser.add_argument("--no-floor", action="store_true", help="skip the bare client loop measured per case")
     parser.add_argument("--keep", action="store_true", help="keep the DATA_DIR (logs, database)")

@@ -241,7 +241,8 @@ else:
 # django-q2: the database is the source of truth, the queue only rings the doorbell.
 # `retry` must exceed `timeout`; a sweep driver task runs for as long as its sweep.
 Q_CLUSTER = {
-    "name": "promptlooper",
+    # Deployments sharing one Redis keep their queues apart by name.
+    "name": envstr("QUEUE_NAME", "promptlooper"),
     "workers": envint("Q_WORKERS", 2),
     "timeout": envint("Q_TIMEOUT_SECONDS", 6 * 3600),
     "retry": envint("Q_TIMEOUT_SECONDS", 6 * 3600) + 600,

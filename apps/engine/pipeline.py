@@ -17,6 +17,10 @@ from apps.engine.hashing import call_cache_key
 from apps.engine.types import ChatRequest, Completion, EndpointSpec, ProviderError
 
 
+class CallSkipped(Exception):
+    """Raised by a backend when steering stopped the sweep while the call waited for a slot."""
+
+
 @dataclass(frozen=True)
 class CachedCall:
     text: str
@@ -158,6 +162,9 @@ async def _call(backend: PipelineBackend, endpoint: EndpointSpec, result: CallRe
     request = ChatRequest(model=result.model, messages=result.messages, params=result.params)
     try:
         completion = await backend.complete(endpoint, request)
+    except CallSkipped:
+        result.skipped = True
+        return
     except ProviderError as exc:
         result.error = f"stage '{result.stage_name}': {exc}"
         return

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 0.1
 STEER_INTERVAL_S = 0.25
 HEARTBEAT_INTERVAL_S = 10.0
+LEASE_POLL_S = 2.0
 
 
 def scored_outputs(outcome: PipelineOutcome, stage_count: int) -> list[ScoredOutput]:
@@ -68,7 +69,8 @@ class SweepDriver(LLMHost):
         return self.stopping is not None
 
     async def complete(self, endpoint: EndpointSpec, request: ChatRequest) -> Completion:
-        return await self.endpoint_call(endpoint.id, lambda provider: provider.complete(request))
+        return await self.endpoint_call(endpoint.id, lambda provider: provider.complete(request),
+                                        cancelled=self.should_stop)
 
     # Lifecycle ---------------------------------------------------------------------------
     def _load(self):
@@ -117,6 +119,15 @@ class SweepDriver(LLMHost):
                 for run in claimed:
                     in_flight[asyncio.create_task(self._execute(run, items, items_by_id, sweep.repeats))] = run
             if not in_flight and not finished and (exhausted or self.stopping or over_budget):
+                if exhausted and not self.stopping and not over_budget:
+                    # Other drivers hold leases on unfinished runs: if one died, take its runs over
+                    # when its lease expires; if it is alive, finish when it does.
+                    wait = await self.db(recording.foreign_lease_wait, sweep_id=self.sweep_id, owner=self.owner)
+                    if wait is not None:
+                        await asyncio.sleep(min(wait + 0.05, LEASE_POLL_S))
+                        exhausted = False
+                        self._apply_status(await self.db(self._status))
+                        continue
                 break
             if in_flight:
                 done, _ = await asyncio.wait(in_flight, timeout=FLUSH_INTERVAL_S, return_when=asyncio.FIRST_COMPLETED)

@@ -16,6 +16,7 @@ from apps.core.models import SystemSettings
 from apps.endpoints.models import Endpoint
 from apps.endpoints.specs import endpoint_spec
 from apps.engine import egress
+from apps.engine.pipeline import CallSkipped
 from apps.engine.providers import get_provider
 from apps.engine.providers.retry import with_retries
 from apps.engine.types import EndpointSpec
@@ -67,12 +68,18 @@ class LLMHost:
         await self.db(_close_connection)
         self.db_pool.shutdown(wait=True)
 
-    async def endpoint_call(self, endpoint_id: str, fn):
-        """Call `fn(provider)` with retries; the endpoint slot is held per attempt, not during backoff."""
+    async def endpoint_call(self, endpoint_id: str, fn, *, cancelled=None):
+        """Call `fn(provider)` with retries; the endpoint slot is held per attempt, not during backoff.
+
+        `cancelled()` is checked once the slot is held, so a call queued behind the endpoint's
+        limit (or waiting to retry) is never sent after a pause or stop.
+        """
         provider, limit = self.providers[endpoint_id], self.limits[endpoint_id]
 
         async def attempt():
             async with limit:
+                if cancelled is not None and cancelled():
+                    raise CallSkipped()
                 return await fn(provider)
 
         return await with_retries(attempt, **self.retry)

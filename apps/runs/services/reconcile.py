@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import socket
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.runs.models import Run, Sweep
 from apps.runs.services.events import Kind, event_emit
+from apps.runs.services.recording import TERMINAL
 from apps.runs.services.sweeps import sweep_enqueue
 
 logger = logging.getLogger(__name__)
@@ -19,25 +21,43 @@ STALE_AFTER = timedelta(seconds=45)
 RECONCILE_SCHEDULE = "Re-queue interrupted sweeps"
 
 
+def runs_release_host(*, host: str) -> dict:
+    """Put back to pending the runs leased by drivers of this host (they died with its worker).
+
+    Only safe when no driver of this host can be alive: at worker start, before the cluster runs.
+    Returns {sweep_id: released run count}.
+    """
+    held = Run.objects.filter(status=Run.Status.RUNNING, lease_owner__startswith=f"{host}:")
+    released = dict(held.order_by().values_list("sweep_id").annotate(n=Count("id")))
+    held.update(status=Run.Status.PENDING, lease_owner="", lease_expires_at=None)
+    return released
+
+
 def sweeps_reconcile(*, stale_after: timedelta = STALE_AFTER, force: bool = False) -> int:
     """Enqueue a driver for every active sweep with no recent heartbeat (all of them with force).
 
-    A second driver on a sweep that still has a live one is harmless: runs are claimed with leases.
+    With force (worker start), runs leased by this host's dead drivers are released first, so the
+    new driver takes them over at once instead of waiting out their leases. A second driver on a
+    sweep that still has a live one is harmless: runs are claimed with leases.
     """
-    cutoff = timezone.now() - stale_after
+    now = timezone.now()
+    cutoff = now - stale_after
+    released = runs_release_host(host=socket.gethostname()) if force else {}
     active = Sweep.objects.filter(status__in=[Sweep.Status.PENDING, Sweep.Status.RUNNING])
+    stale = Q(driver_heartbeat_at__lt=cutoff) | Q(driver_heartbeat_at__isnull=True, created_at__lt=cutoff)
     if not force:
-        active = active.filter(Q(driver_heartbeat_at__lt=cutoff) | Q(driver_heartbeat_at__isnull=True, created_at__lt=cutoff))
+        active = active.filter(stale)
     count = 0
     for sweep in active.select_related("experiment__project"):
-        unfinished = Run.objects.filter(sweep=sweep).exclude(
-            status__in=[Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED, Run.Status.CANCELLED]
-        )
+        was_stale = sweep.driver_heartbeat_at is None or sweep.driver_heartbeat_at < cutoff
         with transaction.atomic():
             # Touch the heartbeat so the next reconcile pass does not ring it again at once.
-            Sweep.objects.filter(pk=sweep.pk).update(driver_heartbeat_at=timezone.now())
-            event_emit(kind=Kind.SWEEP_INTERRUPTED, experiment=sweep.experiment, sweep=sweep,
-                       payload={"unfinished_runs": unfinished.count(), "action": "driver re-queued"})
+            Sweep.objects.filter(pk=sweep.pk).update(driver_heartbeat_at=now)
+            if released.get(sweep.pk) or (was_stale and sweep.status == Sweep.Status.RUNNING):
+                unfinished = Run.objects.filter(sweep=sweep).exclude(status__in=TERMINAL).count()
+                event_emit(kind=Kind.SWEEP_INTERRUPTED, experiment=sweep.experiment, sweep=sweep,
+                           payload={"unfinished_runs": unfinished, "released_runs": released.get(sweep.pk, 0),
+                                    "action": "driver re-queued"})
             sweep_enqueue(sweep_id=sweep.pk)
         count += 1
     if count:

@@ -65,6 +65,15 @@ def runs_claim(*, sweep_id, owner: str, limit: int, experiment=None) -> list[Cla
     return [ClaimedRun(id=str(r["id"]), config=r["config"], position=r["position"]) for r in rows]
 
 
+def foreign_lease_wait(*, sweep_id, owner: str) -> float | None:
+    """Seconds until the earliest lease held by another driver on this sweep expires; None if none."""
+    earliest = (Run.objects.filter(sweep_id=sweep_id, status=Run.Status.RUNNING).exclude(lease_owner=owner)
+                .order_by("lease_expires_at").values_list("lease_expires_at", flat=True).first())
+    if earliest is None:
+        return None
+    return max(0.0, (earliest - timezone.now()).total_seconds())
+
+
 def leases_renew(*, sweep_id, owner: str, run_ids: list[str]) -> None:
     now = timezone.now()
     Sweep.objects.filter(pk=sweep_id).update(driver_heartbeat_at=now)

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
+from apps.runs.services.recording import LEASE
 from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
     TERMINAL, clean_reference, per_point, run_totals, start, status_of, sweep_totals, worker,
 )
@@ -99,3 +100,27 @@ def test_a_sweep_survives_random_sigkills_of_its_worker_and_totals_match_a_clean
     assert len(completed_runs) == len(set(completed_runs)) == RUNS
     interrupted = Event.objects.filter(sweep=sweep, kind="experiment.interrupted")
     assert all(event.payload["unfinished_runs"] > 0 for event in interrupted)
+
+
+def test_a_restarted_worker_takes_over_the_killed_workers_runs_without_waiting_out_their_leases(
+    api, make_experiment, endpoint, fake_llm, worker  # noqa: F811
+):
+    """bin/start re-queues a dead worker's sweeps before the cluster starts; the runs it held must
+    not sit `running` until their lease expires and the once-a-minute reconciler rings again."""
+    endpoint.max_concurrency = 2
+    endpoint.save()
+    fake_llm.latency_ms = 50
+    worker.start()
+    experiment = make_experiment(n_items=3)
+    sweep = start(api, experiment)
+    worker.wait_for(lambda: fake_llm.stats["chat"] >= 3, what="calls in flight")
+    worker.kill()
+    assert Run.objects.filter(sweep=sweep, status=Run.Status.RUNNING).exists()
+
+    worker.start()
+    deadline_s = LEASE.total_seconds() / 3
+    worker.wait_for(lambda: status_of(sweep) == Sweep.Status.COMPLETED, timeout_s=deadline_s,
+                    what=f"the sweep to complete within {deadline_s:.0f} s of the restart "
+                         f"(a dead driver's lease lasts {LEASE.total_seconds():.0f} s)")
+    assert set(Run.objects.filter(sweep=sweep).values_list("status", flat=True)) == {Run.Status.COMPLETED}
+    assert StageResult.objects.filter(run__sweep=sweep).count() == 6 * 3 * 2

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -63,10 +64,11 @@ class Worker:
     def start(self) -> None:
         assert self.process is None, "worker already running"
         with self.log_path.open("a") as log:
-            log.write(f"\n===== start {self.starts + 1} =====\n")
+            log.write(f"\n===== start {self.starts + 1} at {time.monotonic():.2f} =====\n")
             log.flush()
-            subprocess.run(self._manage("recover_sweeps"), env=self.env, cwd=BASE_DIR, stdout=log,
-                           stderr=subprocess.STDOUT, check=True, timeout=START_TIMEOUT_S)
+            recovered = subprocess.run(self._manage("recover_sweeps"), env=self.env, cwd=BASE_DIR, stdout=log,
+                                       stderr=subprocess.STDOUT, timeout=START_TIMEOUT_S)
+            assert recovered.returncode == 0, f"recover_sweeps failed:\n{self.log_tail()}"
             self.process = subprocess.Popen(self._manage("qcluster"), env=self.env, cwd=BASE_DIR, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         self.starts += 1
