@@ -7,12 +7,16 @@ one-stage experiment whose items × grid points make exactly N calls, and a real
 in-process: it commits and enqueues to the ORM broker as production does) to status `completed`
 in the database (polled every 10 ms); then an identical, fully cached sweep is timed the same way.
 
-    .venv/bin/python bench/sweep_overhead.py                       # 200 and 1,000 calls × C 4, 16, 64
+    .venv/bin/python bench/sweep_overhead.py [--repeat 3]          # 200 and 1,000 calls × C 4, 16, 64
     .venv/bin/python bench/sweep_overhead.py --calls 1000 --concurrency 16 [--latency-ms 50]
-    .venv/bin/python bench/sweep_overhead.py --calls 1000 --concurrency 16 --profile   # cProfile, in-process
-    .venv/bin/python bench/sweep_overhead.py ... --py-spy out.txt  # sample the worker with py-spy
+    .venv/bin/python bench/sweep_overhead.py --calls 1000 --concurrency 64 --profile [timing]
+    .venv/bin/python bench/sweep_overhead.py --calls 1000 --concurrency 64 --py-spy /tmp/worker.txt
 
-The last line printed is one JSON object (the last case). Results and findings: bench/README.md.
+Per case it also runs the same calls through the HTTP client alone (the "client floor"), reports
+CPU seconds per process, and splits each sweep into request, queue pickup, driver startup,
+execution, finishing and detection. `--profile` runs the driver in this process instead of the
+worker: cProfile of both threads, or (`timing`) only thread CPU, database calls and event-loop lag.
+The last line printed is one JSON object (the last case; medians with --repeat). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -229,12 +233,14 @@ def timed_sweep(start, experiment, *, timeout_s: float, worker_log: Path | None,
 
 # A case --------------------------------------------------------------------------------------------
 def run_case(args) -> dict:
-    calls, concurrency, latency_ms = args.calls[0], args.concurrency[0], args.latency_ms
+    calls, concurrency = args.calls[0], args.concurrency[0]
+    latency_ms = int(args.latency_ms) if float(args.latency_ms).is_integer() else args.latency_ms
     ideal = calls * latency_ms / 1000 / concurrency
     scratch = Scratch(args.postgres)
     fake = worker = spy = None
     worker_log = scratch.dir / "qcluster.log"
     pairs: list[tuple[Timing, Timing]] = []
+    rss: dict[str, tuple[float, float]] = {}
     try:
         fake, base_url = _stack.start_fake_llm(latency_ms=latency_ms, log=scratch.dir / "fakellm.log")
         env = scratch.env()
@@ -253,6 +259,7 @@ def run_case(args) -> dict:
             time.sleep(args.settle_s)
             if args.py_spy:
                 spy = _stack.start_py_spy(pid=worker.pid, out=Path(args.py_spy))
+        rss["idle"] = _stack.tree_peak_rss_mb(os.getpid() if drive else worker.pid)
         timeout = max(60.0, ideal * 20)
         log = None if drive else worker_log
         cpu = {"bench": os.getpid(), "fake LLM": fake.pid, **({} if drive else {"worker": worker.pid})}
@@ -264,7 +271,7 @@ def run_case(args) -> dict:
             if cached.cache_hits != cached.calls:
                 raise RuntimeError(f"re-run was not fully cached: {cached.cache_hits} of {cached.calls} hits")
             pairs.append((fresh, cached))
-        rss_sum, rss_max = _stack.tree_peak_rss_mb(os.getpid() if drive else worker.pid)
+        rss["peak"] = _stack.tree_peak_rss_mb(os.getpid() if drive else worker.pid)
         floor = None if args.no_floor else client_floor(base_url, calls, concurrency)
         if spy is not None:
             _stack.stop_py_spy(spy)
@@ -284,7 +291,7 @@ def run_case(args) -> dict:
         else:
             scratch.remove()
 
-    _print_case(pairs, ideal, rss_sum, rss_max, profiled=args.profile)
+    _print_case(pairs, ideal, rss, profiled=args.profile)
     if floor is not None:
         print(f"  client floor (OpenAI adapter on the egress client, bare asyncio loop, same server): "
               f"{floor[0]:.3f}s, ratio {floor[0] / ideal:.2f}, CPU {floor[1]:.2f}s", flush=True)
@@ -294,7 +301,7 @@ def run_case(args) -> dict:
     return {
         "calls": calls, "concurrency": concurrency, "latency_ms": latency_ms, "wall_s": round(wall, 3),
         "ideal_s": round(ideal, 3), "ratio": round(wall / ideal, 3), "cached_rerun_s": round(cached_s, 3),
-        "peak_rss_mb": round(rss_sum, 1),
+        "peak_rss_mb": round(rss["peak"][0], 1),
     }
 
 
@@ -315,28 +322,27 @@ def _median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _print_case(pairs: list[tuple[Timing, Timing]], ideal: float, rss_sum: float, rss_max: float, *,
+def _print_case(pairs: list[tuple[Timing, Timing]], ideal: float, rss: dict[str, tuple[float, float]], *,
                 profiled: bool) -> None:
     names = list(pairs[0][0].phases)
     print(f"  {'sweep':<9} {'wall s':>7} {'ideal s':>7} {'ratio':>6} {'calls/s':>8}  "
           + "  ".join(f"{n:>8}" for n in names))
-    for rep, pair in enumerate(pairs):
-        for label, t in zip(("fresh", "cached"), pair):
-            first = label == "fresh"
-            tag = f"{label}" + (f" #{rep + 1}" if len(pairs) > 1 else "")
-            print(f"  {tag:<9} {t.wall_s:7.3f} {f'{ideal:7.2f}' if first else f'{chr(45):>7}'} "
-                  f"{f'{t.wall_s / ideal:6.2f}' if first else f'{chr(45):>6}'} {t.calls / t.wall_s:8.0f}  "
-                  + "  ".join(f"{t.phases.get(n, float('nan')):8.3f}" for n in names))
+    rows = [(f"{label}" + (f" #{rep + 1}" if len(pairs) > 1 else ""), label == "fresh", t)
+            for rep, pair in enumerate(pairs) for label, t in zip(("fresh", "cached"), pair)]
+    for tag, fresh, t in rows:
+        ideal_s, ratio = (f"{ideal:.2f}", f"{t.wall_s / ideal:.2f}") if fresh else ("-", "-")
+        print(f"  {tag:<9} {t.wall_s:7.3f} {ideal_s:>7} {ratio:>6} {t.calls / t.wall_s:8.0f}  "
+              + "  ".join(f"{t.phases.get(n, float('nan')):8.3f}" for n in names))
     if len(pairs) > 1:
-        fresh, cached = [f.wall_s for f, _ in pairs], [c.wall_s for _, c in pairs]
-        print(f"  median of {len(pairs)}: fresh {_median(fresh):.3f}s (ratio {_median(fresh) / ideal:.2f}; "
-              f"best {min(fresh) / ideal:.2f}), cached {_median(cached):.3f}s (best {min(cached):.3f}s)")
-    for rep, pair in enumerate(pairs):
-        for label, t in zip(("fresh", "cached"), pair):
-            tag = f"{label}" + (f" #{rep + 1}" if len(pairs) > 1 else "")
-            print(f"  CPU s, {tag}: " + ", ".join(f"{name} {used:.2f}" for name, used in t.cpu.items()))
+        fresh_s, cached_s = [f.wall_s for f, _ in pairs], [c.wall_s for _, c in pairs]
+        print(f"  median of {len(pairs)}: fresh {_median(fresh_s):.3f}s (ratio {_median(fresh_s) / ideal:.2f}; "
+              f"best {min(fresh_s) / ideal:.2f}), cached {_median(cached_s):.3f}s (best {min(cached_s):.3f}s)")
+    for tag, _, t in rows:
+        print(f"  CPU s, {tag}: " + ", ".join(f"{name} {used:.2f}" for name, used in t.cpu.items()))
     who = "bench process (driver in-process)" if profiled else "qcluster tree"
-    print(f"  peak RSS, {who}: {rss_sum:.1f} MiB summed over processes (largest one {rss_max:.1f} MiB)", flush=True)
+    (idle_sum, idle_max), (peak_sum, peak_max) = rss["idle"], rss["peak"]
+    print(f"  peak RSS, {who}: {peak_sum:.1f} MiB summed over processes, largest one {peak_max:.1f} MiB "
+          f"(before the first sweep: {idle_sum:.1f} and {idle_max:.1f} MiB)", flush=True)
 
 
 # Many cases: one child process each (Django settings are fixed per process) -----------------------

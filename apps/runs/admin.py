@@ -15,7 +15,7 @@ from apps.core.admin_forms import (
     changelist_link,
     pretty_json,
 )
-from apps.runs.models import Event, ResponseCache, Run, Score, StageResult, Sweep
+from apps.runs.models import Event, ResponseCache, Run, Score, ScoreSummary, StageResult, Sweep
 
 
 def _links(*links: str) -> str:
@@ -163,6 +163,16 @@ class ScoreAdmin(ResultAdmin):
     @admin.display(description="metadata")
     def metadata_pretty(self, obj: Score) -> str:
         return pretty_json(obj.metadata)
+
+
+@admin.register(ScoreSummary)
+class ScoreSummaryAdmin(ResultAdmin):
+    list_display = ["scorer_name", "mean", "ci_low", "ci_high", "n", "errored", "weight", "run_link", "updated_at"]
+    list_filter = ["scorer_name"]
+    list_select_related = ["run"]
+    search_fields = ["scorer_name"]
+    readonly_fields = ["run_link"]
+    exclude = ["run"]
 
 
 @admin.register(ResponseCache)

@@ -6,6 +6,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from axes.models import AccessAttempt, AccessFailureLog
 from django.apps import apps
 from django.contrib.auth.models import Group
@@ -27,7 +28,7 @@ from apps.core.models import SystemSettings
 from apps.endpoints.models import Endpoint
 from apps.experiments.models import Experiment
 from apps.projects.models import ExportRecord, Project, SavedConfig
-from apps.runs.models import Event, ResponseCache, Run, Score, StageResult, Sweep
+from apps.runs.models import Event, ResponseCache, Run, Score, ScoreSummary, StageResult, Sweep
 from apps.webhooks.models import WebhookConfig, WebhookDelivery
 
 RAW_KEY = "sk-canary-endpoint-key-9f8e"
@@ -38,9 +39,12 @@ EXPECTED_MODELS = {
     "accounts.user", "accounts.apikey", "core.systemsettings", "projects.project", "projects.savedconfig",
     "projects.exportrecord", "experiments.experiment", "runs.sweep", "runs.run", "runs.stageresult",
     "runs.score", "runs.responsecache", "runs.event", "endpoints.endpoint", "webhooks.webhookconfig",
-    "webhooks.webhookdelivery", "django_q.schedule", "django_q.success", "django_q.failure", "django_q.ormq",
-    "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
+    "webhooks.webhookdelivery", "django_q.schedule", "django_q.success", "django_q.failure",
+    "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog", "runs.scoresummary",
 }
+# django-q2 shows its queue table only with the database broker (no REDIS_URL).
+if "orm" in settings.Q_CLUSTER:
+    EXPECTED_MODELS.add("django_q.ormq")
 
 
 def admin_url(model, action: str, *args) -> str:
@@ -98,6 +102,8 @@ def world(owner, admin_user):
         api_key=api_key, system=SystemSettings.load(),
         saved=SavedConfig.objects.create(project=project, name="best", config={"a": 1}, run=runs[0], score=0.5),
         export=ExportRecord.objects.create(project=project, experiment=experiment, run=runs[0], format="json"),
+        summary=ScoreSummary.objects.create(run=runs[0], scorer_name="keyword", mean=0.5, std=0.1, n=2,
+                                            ci_low=0.4, ci_high=0.6),
         cache=ResponseCache.objects.create(key="c" * 64, provider="openai", base_url="http://x/v1", model="m",
                                            response="hello", origin_run=str(runs[0].pk)),
         delivery=WebhookDelivery.objects.create(webhook=webhook, event=event, status_code=500),

@@ -1,5 +1,7 @@
 """Sweeps through the REST API, driven in-process against the fake LLM server."""
 
+import json
+
 import pytest
 
 from apps.runs.driver import sweep_drive
@@ -70,7 +72,10 @@ def test_a_random_sweep_respects_n_and_its_seed(api, make_experiment, enqueued):
     assert first["points"] == second["points"] and len(first["points"]) == 4
     assert first["points"] != other["points"]
     sweep = start(api, experiment, type="random", n=4, seed=7)
-    assert sorted(map(str, Run.objects.filter(sweep=sweep).values_list("point", flat=True))) == sorted(map(str, first["points"]))
+    def canonical(points):
+        return sorted(json.dumps(p, sort_keys=True) for p in points)
+
+    assert canonical(Run.objects.filter(sweep=sweep).values_list("point", flat=True)) == canonical(first["points"])
 
 
 def test_a_random_sweep_without_n_is_refused_naming_n(api, make_experiment, enqueued):
