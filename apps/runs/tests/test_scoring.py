@@ -121,3 +121,48 @@ def test_a_human_rating_updates_the_aggregates_and_the_leaderboard(api, scored_e
     assert api.post(f"/api/v1/runs/{run_d.pk}/score", {"thumbs": "up", "item_id": "nope"},
                     format="json").json() == {"item_id": ["This run has no output for item 'nope'."]}
     assert other_api.post(f"/api/v1/runs/{run_d.pk}/score", {"thumbs": "up"}, format="json").status_code == 404
+
+
+def test_embedding_scores_come_from_the_endpoint_once_and_from_the_cache_after(api, make_experiment, endpoint,
+                                                                               enqueued, fake_llm):
+    stage = [{"name": "answer", "endpoint": str(endpoint.pk), "model": "fake-chat", "prompt_template": "{{ input }}"}]
+    config = {"scorers": [{"type": "embedding_similarity", "weight": 1,
+                           "options": {"provider": "endpoint", "endpoint": str(endpoint.pk), "model": "fake-embed"}}]}
+    experiment = make_experiment(stages=stage, n_items=2, space=[], scoring_config=config)
+    start_and_drive(api, experiment)
+    summary = ScoreSummary.objects.get(scorer_name="embedding_similarity")
+    assert summary.n == 2 and summary.errored == 0 and 0 <= summary.mean <= 1
+    assert fake_llm.stats["embeddings"] >= 1
+    fake_llm.reset_stats()
+    experiment_rescore(str(experiment.pk))
+    assert fake_llm.stats["embeddings"] == 0 and fake_llm.stats["chat"] == 0
+    assert ScoreSummary.objects.get(scorer_name="embedding_similarity").mean == summary.mean
+
+
+def test_an_admins_python_scorer_runs_sandboxed_inside_a_sweep(admin_api, admin_user, endpoint, enqueued, settings):
+    from apps.experiments.services import experiment_create
+    from apps.projects.models import Project
+    from apps.runs.tests.conftest import items
+
+    settings.SCORERS_PYTHON_ENABLED = True
+    endpoint.owner = admin_user
+    endpoint.save()
+    code = "def score(item, output, context):\n    return {'score': 0.25, 'reason': 'fixed'}\n"
+    experiment = experiment_create(user=admin_user, project=Project.objects.create(owner=admin_user, name="p"), data={
+        "name": "py", "sample_data": items(1),
+        "pipeline_stages": [{"name": "a", "endpoint": str(endpoint.pk), "model": "fake-chat",
+                             "prompt_template": "{{ input }}"}],
+        "scoring_config": {"scorers": [{"type": "python", "options": {"code": code, "timeout_s": 5}}]},
+    })
+    start_and_drive(admin_api, experiment)
+    score = Score.objects.get(scorer_name="python")
+    assert score.value == 0.25 and score.metadata["reason"] == "fixed"
+
+
+def test_a_non_admin_cannot_add_a_python_scorer(api, make_experiment, settings):
+    settings.SCORERS_PYTHON_ENABLED = True
+    experiment = make_experiment(n_items=1, space=[])
+    config = {"scorers": [{"type": "python", "options": {"code": "def score(i, o, c):\n    return 1\n"}}]}
+    response = api.patch(f"/api/v1/experiments/{experiment.pk}", {"scoring_config": config}, format="json")
+    assert response.status_code == 400
+    assert "scoring_config.scorers.0.type" in response.json()
