@@ -1,4 +1,4 @@
-"""Helpers for bench/sweep_overhead.py: the processes it runs beside itself, and its profilers.
+"""Helpers for bench/sweep_overhead.py: its scratch data, the processes it runs beside itself, profilers.
 
 The fake LLM server, the django-q2 worker and py-spy each start in their own session, so that
 stopping one ends exactly the processes it started. Memory is read from /proc (VmHWM, the peak
@@ -19,13 +19,48 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+class Scratch:
+    """A fresh DATA_DIR and, with --postgres, a scratch database created and dropped on the server."""
+
+    def __init__(self, postgres: str | None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="promptlooper-bench-"))
+        self.admin_url, self.db_name, self.database_url = postgres, None, None
+        if postgres:
+            import psycopg
+
+            self.db_name = f"pl_bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(postgres, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.db_name}"')
+            parts = urlsplit(postgres)
+            self.database_url = urlunsplit(parts._replace(path=f"/{self.db_name}"))
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("SQLITE_PATH", "REDIS_URL", "DATABASE_URL")}
+        env.update(DATA_DIR=str(self.dir), DJANGO_SETTINGS_MODULE="promptlooper.settings", LOG_LEVEL="INFO",
+                   PYTHONUNBUFFERED="1")
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        return env
+
+    def remove(self) -> None:
+        if self.db_name:
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -25,15 +25,11 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,39 +55,6 @@ def _shape(calls: int, items_per_run: int) -> tuple[int, int]:
     """(items, grid points) with items × points == calls, items the largest divisor ≤ items_per_run."""
     items = max(d for d in range(1, min(items_per_run, calls) + 1) if calls % d == 0)
     return items, calls // items
-
-
-# Stack -------------------------------------------------------------------------------------------
-class Scratch:
-    """A fresh DATA_DIR and, with --postgres, a scratch database created and dropped on the server."""
-
-    def __init__(self, postgres: str | None) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="promptlooper-bench-"))
-        self.admin_url, self.db_name, self.database_url = postgres, None, None
-        if postgres:
-            import psycopg
-
-            self.db_name = f"pl_bench_{uuid.uuid4().hex[:10]}"
-            with psycopg.connect(postgres, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.db_name}"')
-            parts = urlsplit(postgres)
-            self.database_url = urlunsplit(parts._replace(path=f"/{self.db_name}"))
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("SQLITE_PATH", "REDIS_URL", "DATABASE_URL")}
-        env.update(DATA_DIR=str(self.dir), DJANGO_SETTINGS_MODULE="promptlooper.settings", LOG_LEVEL="INFO",
-                   PYTHONUNBUFFERED="1")
-        if self.database_url:
-            env["DATABASE_URL"] = self.database_url
-        return env
-
-    def remove(self) -> None:
-        if self.db_name:
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _setup_django(env: dict[str, str]) -> None:
@@ -236,7 +199,7 @@ def run_case(args) -> dict:
     calls, concurrency = args.calls[0], args.concurrency[0]
     latency_ms = int(args.latency_ms) if float(args.latency_ms).is_integer() else args.latency_ms
     ideal = calls * latency_ms / 1000 / concurrency
-    scratch = Scratch(args.postgres)
+    scratch = _stack.Scratch(args.postgres)
     fake = worker = spy = None
     worker_log = scratch.dir / "qcluster.log"
     pairs: list[tuple[Timing, Timing]] = []
@@ -259,7 +222,7 @@ def run_case(args) -> dict:
             time.sleep(args.settle_s)
             if args.py_spy:
                 spy = _stack.start_py_spy(pid=worker.pid, out=Path(args.py_spy))
-        rss["idle"] = _stack.tree_peak_rss_mb(os.getpid() if drive else worker.pid)
+        rss["idle"] = _rss(drive, worker)
         timeout = max(60.0, ideal * 20)
         log = None if drive else worker_log
         cpu = {"bench": os.getpid(), "fake LLM": fake.pid, **({} if drive else {"worker": worker.pid})}
@@ -271,7 +234,7 @@ def run_case(args) -> dict:
             if cached.cache_hits != cached.calls:
                 raise RuntimeError(f"re-run was not fully cached: {cached.cache_hits} of {cached.calls} hits")
             pairs.append((fresh, cached))
-        rss["peak"] = _stack.tree_peak_rss_mb(os.getpid() if drive else worker.pid)
+        rss["peak"] = _rss(drive, worker)
         floor = None if args.no_floor else client_floor(base_url, calls, concurrency)
         if spy is not None:
             _stack.stop_py_spy(spy)
@@ -303,6 +266,13 @@ def run_case(args) -> dict:
         "ideal_s": round(ideal, 3), "ratio": round(wall / ideal, 3), "cached_rerun_s": round(cached_s, 3),
         "peak_rss_mb": round(rss["peak"][0], 1),
     }
+
+
+def _rss(drive, worker) -> tuple[float, float]:
+    if drive is None:
+        return _stack.tree_peak_rss_mb(worker.pid)
+    own = _stack.peak_rss_kb(os.getpid()) / 1024  # the driver runs here; the fake server is a child
+    return own, own
 
 
 def client_floor(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:

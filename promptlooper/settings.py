@@ -250,7 +250,7 @@ Q_CLUSTER = {
     "save_limit": 0,
     "catch_up": False,
     "ack_failures": True,
-    "poll": 0.2,
+    "poll": 0.05,
     "label": "Task queue",
 }
 if REDIS_URL:

@@ -25,7 +25,7 @@ from apps.runs.models import Run, Sweep
 from apps.runs.scoring_backend import ScoringBackend
 from apps.runs.services import recording
 from apps.runs.services.planning import select_items
-from apps.runs.services.scoring import ScoredOutput, score_outputs, scorer_specs
+from apps.runs.services.scoring import ScoredOutput, experiment_best_score, score_outputs, scorer_specs
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ FLUSH_INTERVAL_S = 0.1
 STEER_INTERVAL_S = 0.25
 HEARTBEAT_INTERVAL_S = 10.0
 LEASE_POLL_S = 2.0
+TOTALS_INTERVAL_S = 1.0
 
 
 def scored_outputs(outcome: PipelineOutcome, stage_count: int) -> list[ScoredOutput]:
@@ -56,6 +57,7 @@ class SweepDriver(LLMHost):
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping: str | None = None
         self.specs = []
+        self.best: dict = {"score": None}
         self.scoring = ScoringBackend(self)
 
     # PipelineBackend -------------------------------------------------------------------
@@ -84,6 +86,7 @@ class SweepDriver(LLMHost):
         ids = {str(stage["endpoint"]) for config in configs for stage in config["stages"]}
         self.load_endpoints(ids | scorer_endpoint_ids(experiment.scoring_config))
         self.specs = scorer_specs(experiment.scoring_config)
+        self.best = {"score": experiment_best_score(experiment=experiment)}
         items = select_items(experiment, sweep.sample_ids, inline=(sweep.request or {}).get("items"))
         system = SystemSettings.load()
         return sweep, experiment, items, system.max_tokens_per_sweep or settings.MAX_TOKENS_PER_SWEEP
@@ -107,7 +110,7 @@ class SweepDriver(LLMHost):
         items_by_id = {str(item["id"]): item for item in items}
         in_flight: dict[asyncio.Task, recording.ClaimedRun] = {}
         finished: list = []
-        last_flush = last_beat = last_steer = time.monotonic()
+        last_flush = last_beat = last_steer = last_totals = time.monotonic()
         exhausted = over_budget = False
         token_limit = min([v for v in (sweep.budget_tokens, global_tokens) if v] or [0])
         spent = sweep.tokens_in + sweep.tokens_out
@@ -142,9 +145,15 @@ class SweepDriver(LLMHost):
             if finished and (now - last_flush >= FLUSH_INTERVAL_S or not in_flight or over_budget):
                 batch, finished = finished, []
                 await self.db(recording.outcomes_record, sweep=sweep, experiment=experiment, owner=self.owner,
-                              finished=batch, stopping=self.stopping, endpoints=self.endpoints, specs=self.specs)
+                              finished=batch, stopping=self.stopping, endpoints=self.endpoints, specs=self.specs,
+                              best=self.best)
                 last_flush = now
-                await self._check_budget(experiment, global_tokens)
+                # Sweep totals are one aggregate over its runs: refresh them about once a second.
+                if over_budget or now - last_totals >= TOTALS_INTERVAL_S:
+                    await self.db(recording.sweep_refresh_totals, sweep_id=self.sweep_id)
+                    last_totals = now
+                if over_budget:
+                    await self._check_budget(experiment, global_tokens)
             if now - last_steer >= STEER_INTERVAL_S:
                 self._apply_status(await self.db(self._status))
                 last_steer = now
@@ -152,6 +161,7 @@ class SweepDriver(LLMHost):
                 await self.db(recording.leases_renew, sweep_id=self.sweep_id, owner=self.owner,
                               run_ids=[r.id for r in in_flight.values()])
                 last_beat = now
+        await self.db(recording.sweep_refresh_totals, sweep_id=self.sweep_id)
         if not self.stopping:
             await self.db(recording.sweep_finish_if_done, sweep_id=self.sweep_id, experiment=experiment)
 

@@ -8,6 +8,7 @@ naming the target host) and cap response bodies.
 
 from __future__ import annotations
 
+import functools
 import ssl
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
@@ -86,6 +87,16 @@ def _default_max_body(policy: Policy) -> int:
     return LLM_MAX_BODY_BYTES if policy is Policy.LLM else WEBHOOK_MAX_BODY_BYTES
 
 
+@functools.lru_cache(maxsize=4)
+def _default_ssl_context(verify: bool) -> ssl.SSLContext:
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
+def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+    # Loading the CA bundle costs ~25 ms; share one context per process unless the caller brings one.
+    return verify if isinstance(verify, ssl.SSLContext) else _default_ssl_context(bool(verify))
+
+
 def async_client(*, policy: Policy, allowlist: Allowlist | None = None, connect_timeout_s: float = 5.0,
                  read_timeout_s: float = 120.0, max_connections: int = 100, max_body_bytes: int | None = None,
                  verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
@@ -95,7 +106,7 @@ def async_client(*, policy: Policy, allowlist: Allowlist | None = None, connect_
     the loop of the first request.
     """
     guard = Guard(policy, allowlist or Allowlist())
-    ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+    ssl_context = _ssl_context(verify)
 
     def session() -> aiohttp.ClientSession:  # called lazily, inside the running loop
         connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard), limit=max_connections, ssl=ssl_context)
@@ -113,7 +124,7 @@ def sync_client(*, policy: Policy, allowlist: Allowlist | None = None, connect_t
     """A blocking client with the same policy, for probes and webhook deliveries."""
     guard = Guard(policy, allowlist or Allowlist())
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+    ssl_context = _ssl_context(verify)
     transport = SyncGuardedTransport(
         guard, max_body_bytes or _default_max_body(policy), limits=limits, verify=ssl_context
     )

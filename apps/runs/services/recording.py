@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.engine.pipeline import CachedCall, PipelineOutcome
 from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.events import Kind, event_build
-from apps.runs.services.scoring import new_best_event, scores_store
+from apps.runs.services.scoring import experiment_best_score, new_best_event, scores_store_many
 
 LEASE = timedelta(seconds=60)
 TERMINAL = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED, Run.Status.CANCELLED]
@@ -104,7 +104,8 @@ def _run_status(outcome: PipelineOutcome) -> str:
 
 
 def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int, list]],
-                    stopping: str | None, endpoints: dict, specs: list | None = None) -> list[str]:
+                    stopping: str | None, endpoints: dict, specs: list | None = None,
+                    best: dict | None = None) -> list[str]:
     """Store finished runs in one transaction; returns the kinds of events written.
 
     `stopping` is None, "paused" (interrupted runs go back to pending) or "stopped" (cancelled).
@@ -112,6 +113,7 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
     now = timezone.now()
     events = []
     kinds: list[str] = []
+    best = best if best is not None else {"score": experiment_best_score(experiment=experiment)}
     with transaction.atomic():
         fresh = [r for _, outcome, *_ in finished for r in outcome.results if r.fresh and not r.error]
         if fresh:
@@ -124,6 +126,9 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
                  for run, outcome, *_ in finished for r in outcome.results if r.fresh and not r.error],
                 ignore_conflicts=True, batch_size=500,
             )
+        stage_rows: list[StageResult] = []
+        scored: list[tuple[str, list[dict]]] = []
+        completed: list[tuple[str, str, int, str]] = []
         for run, outcome, duration_ms, scores in finished:
             owned = Run.objects.filter(id=run.id, lease_owner=owner, status=Run.Status.RUNNING)
             if outcome.interrupted:
@@ -146,32 +151,34 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
             )
             if updated != 1:
                 continue  # the lease was lost to another driver; its result wins
-            StageResult.objects.bulk_create(
-                [StageResult(run_id=run.id, item_id=r.item_id, repeat=r.repeat, stage_index=r.stage_index,
-                             stage_name=r.stage_name, prompt_sent=r.messages, response_raw=r.text,
-                             model_used=r.model, parameters=r.params, cache_key=r.cache_key, cached=r.cached,
-                             finish_reason=r.finish_reason, tokens_in=r.tokens_in, tokens_out=r.tokens_out,
-                             latency_ms=r.latency_ms, error=r.error[:4000])
-                 for r in outcome.results],
-                ignore_conflicts=True, batch_size=500,
+            stage_rows.extend(
+                StageResult(run_id=run.id, item_id=r.item_id, repeat=r.repeat, stage_index=r.stage_index,
+                            stage_name=r.stage_name, prompt_sent=r.messages, response_raw=r.text,
+                            model_used=r.model, parameters=r.params, cache_key=r.cache_key, cached=r.cached,
+                            finish_reason=r.finish_reason, tokens_in=r.tokens_in, tokens_out=r.tokens_out,
+                            latency_ms=r.latency_ms, error=r.error[:4000])
+                for r in outcome.results
             )
-            weighted = None
-            if specs:
-                scores_store(run_id=run.id, rows=scores or [], specs=specs)
-                weighted = Run.objects.filter(pk=run.id).values_list("weighted_score", flat=True).first()
+            scored.append((run.id, scores or []))
+            completed.append((run.id, status, duration_ms, error))
+        StageResult.objects.bulk_create(stage_rows, ignore_conflicts=True, batch_size=500)
+        weighted = scores_store_many(entries=scored, specs=specs) if specs else {}
+        for run_id, status, duration_ms, error in completed:
             kind = {Run.Status.FAILED: Kind.RUN_FAILED, Run.Status.CACHED: Kind.RUN_CACHED}.get(status, Kind.RUN_COMPLETED)
-            payload = {"run_id": run.id, "status": status, "duration_ms": duration_ms, "weighted_score": weighted}
+            payload = {"run_id": run_id, "status": status, "duration_ms": duration_ms,
+                       "weighted_score": weighted.get(run_id)}
             if error:
                 payload["error"] = error[:500]
-            events.append(event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run.id, payload=payload))
+            events.append(event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run_id, payload=payload))
             kinds.append(kind)
-            best = new_best_event(run_id=run.id, experiment=experiment, weighted=weighted)
-            if best is not None:
-                events.append(best)
-                kinds.append(best.kind)
+            # "New best" is decided once, as each run completes, against the best seen so far.
+            score = weighted.get(run_id)
+            if score is not None and (best.get("score") is None or score > best["score"]):
+                best["score"] = score
+                events.append(new_best_event(run_id=run_id, experiment=experiment, sweep=sweep, weighted=score))
+                kinds.append(Kind.NEW_BEST)
         if events:
             Event.objects.bulk_create(events)
-        sweep_refresh_totals(sweep_id=sweep.pk)
     return kinds
 
 

@@ -71,53 +71,86 @@ async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, i
     return list(await asyncio.gather(*jobs))
 
 
-def scores_store(*, run_id, rows: list[dict], specs: list[ScorerSpec]) -> None:
-    """Replace the run's computed scores (human ratings stay) and refresh its summaries."""
+def scores_store(*, run_id, rows: list[dict], specs: list[ScorerSpec]) -> float | None:
+    """Replace one run's computed scores (human ratings stay) and refresh its summaries."""
+    return scores_store_many(entries=[(run_id, rows)], specs=specs).get(run_id)
+
+
+def scores_store_many(*, entries: list[tuple[str, list[dict]]], specs: list[ScorerSpec]) -> dict[str, float | None]:
+    """Store the computed scores of many runs at once; returns each run's weighted score.
+
+    Summaries are computed from the new rows in memory plus any human ratings already stored.
+    """
+    run_ids = [run_id for run_id, _ in entries]
+    if not run_ids:
+        return {}
     with transaction.atomic():
-        Score.objects.filter(run_id=run_id, rated_by__isnull=True).delete()
-        Score.objects.bulk_create([Score(run_id=run_id, **row) for row in rows], batch_size=500)
-        summaries_refresh(run_id=run_id, specs=specs)
+        Score.objects.filter(run_id__in=run_ids, rated_by__isnull=True).delete()
+        Score.objects.bulk_create([Score(run_id=run_id, **row) for run_id, rows in entries for row in rows],
+                                  batch_size=500)
+        human = {s.name for s in specs if s.scorer is None}
+        rated: dict[str, list[tuple[str, float | None]]] = {}
+        if human:
+            for run_id, name, value in Score.objects.filter(run_id__in=run_ids, scorer_name__in=human,
+                                                            rated_by__isnull=False).values_list(
+                                                                "run_id", "scorer_name", "value"):
+                rated.setdefault(str(run_id), []).append((name, value))
+        summaries: list[ScoreSummary] = []
+        weighted: dict[str, float | None] = {}
+        for run_id, rows in entries:
+            pairs = [(row["scorer_name"], row["value"]) for row in rows] + rated.get(str(run_id), [])
+            run_summaries = summaries_from_pairs(run_id=run_id, pairs=pairs, specs=specs)
+            summaries.extend(run_summaries)
+            weighted[run_id] = weighted_score({x.scorer_name: x.mean for x in run_summaries},
+                                              {spec.name: spec.weight for spec in specs})
+        ScoreSummary.objects.filter(run_id__in=run_ids).delete()
+        ScoreSummary.objects.bulk_create(summaries, batch_size=500)
+        for run_id, value in weighted.items():
+            Run.objects.filter(pk=run_id).update(weighted_score=value)
+    return weighted
 
 
-def summaries_refresh(*, run_id, specs: list[ScorerSpec]) -> float | None:
-    """Recompute ScoreSummary rows and the weighted score of one run from its Score rows."""
-    names = {spec.name for spec in specs}
-    values: dict[str, list[float]] = {name: [] for name in names}
-    errored: dict[str, int] = {name: 0 for name in names}
-    for name, value in Score.objects.filter(run_id=run_id, scorer_name__in=names).values_list("scorer_name", "value"):
+def summaries_from_pairs(*, run_id, pairs: list[tuple[str, float | None]], specs: list[ScorerSpec]) -> list[ScoreSummary]:
+    values: dict[str, list[float]] = {spec.name: [] for spec in specs}
+    errored: dict[str, int] = {spec.name: 0 for spec in specs}
+    for name, value in pairs:
+        if name not in values:
+            continue
         if value is None:
             errored[name] += 1
         else:
             values[name].append(value)
-    ScoreSummary.objects.filter(run_id=run_id).delete()
-    summaries = []
+    out = []
     for spec in specs:
         stats = summarize(values[spec.name])
-        summaries.append(ScoreSummary(
-            run_id=run_id, scorer_name=spec.name, weight=spec.weight, mean=stats.mean, std=stats.std, n=stats.n,
-            ci_low=stats.ci_low, ci_high=stats.ci_high, errored=errored[spec.name],
-        ))
+        out.append(ScoreSummary(run_id=run_id, scorer_name=spec.name, weight=spec.weight, mean=stats.mean,
+                                std=stats.std, n=stats.n, ci_low=stats.ci_low, ci_high=stats.ci_high,
+                                errored=errored[spec.name]))
+    return out
+
+
+def summaries_refresh(*, run_id, specs: list[ScorerSpec]) -> float | None:
+    """Recompute one run's summaries and weighted score from its stored Score rows (after a rating)."""
+    pairs = list(Score.objects.filter(run_id=run_id).values_list("scorer_name", "value"))
+    summaries = summaries_from_pairs(run_id=run_id, pairs=pairs, specs=specs)
+    ScoreSummary.objects.filter(run_id=run_id).delete()
     ScoreSummary.objects.bulk_create(summaries)
-    weighted = weighted_score({s.scorer_name: s.mean for s in summaries}, {s.name: s.weight for s in specs})
+    weighted = weighted_score({x.scorer_name: x.mean for x in summaries}, {spec.name: spec.weight for spec in specs})
     Run.objects.filter(pk=run_id).update(weighted_score=weighted)
     return weighted
 
 
-def new_best_event(*, run_id, experiment, weighted: float | None):
-    """A `new_best_found` event when this run beats every other ranked run; decided once, at completion."""
-    if weighted is None:
-        return None
-    best_other = (
-        Run.objects.filter(experiment=experiment).exclude(pk=run_id).exclude(approval=Run.Approval.REJECTED)
-        .aggregate(best=Max("weighted_score"))["best"]
-    )
-    if best_other is not None and weighted <= best_other:
-        return None
-    run = Run.objects.only("point", "sweep_id").get(pk=run_id)
+def experiment_best_score(*, experiment) -> float | None:
+    return (Run.objects.filter(experiment=experiment).exclude(approval=Run.Approval.REJECTED)
+            .aggregate(best=Max("weighted_score"))["best"])
+
+
+def new_best_event(*, run_id, experiment, sweep, weighted: float):
+    """The `new_best_found` event of a run that beat every earlier run (the caller decides that)."""
+    point = Run.objects.filter(pk=run_id).values_list("point", flat=True).first()
     scores = dict(ScoreSummary.objects.filter(run_id=run_id).values_list("scorer_name", "mean"))
-    return event_build(kind=Kind.NEW_BEST, experiment=experiment, sweep=run.sweep_id, run_id=run_id,
-                       payload={"run_id": str(run_id), "weighted_score": weighted, "scores": scores,
-                                "config": run.point})
+    return event_build(kind=Kind.NEW_BEST, experiment=experiment, sweep=sweep, run_id=run_id,
+                       payload={"run_id": str(run_id), "weighted_score": weighted, "scores": scores, "config": point})
 
 
 def rescore_enqueue(*, experiment_id) -> None:
