@@ -1,7 +1,8 @@
 """OpenAI-compatible servers: OpenAI, vLLM, Ollama, llama.cpp, OpenWebUI (base URL ends in /v1).
 
-Chat always streams so that a cut-off reply is detected: a stream that ends without
-`[DONE]` or a finish reason is a retryable "stream ended early" error, never a short answer.
+A cut-off reply is always a retryable error, never a short answer: a whole JSON body must match
+its declared length ("reply ended early"), and with `stream = True` a stream that ends without
+`[DONE]` or a finish reason is "stream ended early".
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from apps.engine.types import ChatRequest, Completion, ProviderError
 
 
 class OpenAIProvider(Provider):
+    # Streaming costs ~2× the client CPU per call; one JSON body is checked against its declared
+    # length instead (a cut-off body is a retryable transport error, never a short answer).
+    stream = False
+
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
 
@@ -25,13 +30,9 @@ class OpenAIProvider(Provider):
         return f"{self.endpoint.base_url.rstrip('/')}/{path}"
 
     async def complete(self, request: ChatRequest) -> Completion:
-        body = {
-            **request.params,
-            "model": request.model,
-            "messages": request.messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
+        body = {**request.params, "model": request.model, "messages": request.messages}
+        if self.stream:
+            body.update(stream=True, stream_options={"include_usage": True})
         started = time.monotonic()
         async with self.open("POST", self.url("chat/completions"), json_body=body) as response:
             if "text/event-stream" in response.headers.get("content-type", ""):
@@ -72,7 +73,13 @@ class OpenAIProvider(Provider):
     async def read_whole(self, response: httpx.Response) -> StreamState:
         """A server that ignored `stream` and answered in one piece."""
         state = StreamState()
-        raw = await egress.read_capped(response, egress.LLM_MAX_BODY_BYTES)
+        try:
+            raw = await egress.read_capped(response, egress.LLM_MAX_BODY_BYTES)
+        except (httpx.TimeoutException, egress.EgressError):
+            raise
+        except httpx.TransportError as exc:
+            raise self.error(f"reply ended early: {response.url.host} closed the connection before the whole "
+                             f"body arrived: {exc}", retryable=True) from None
         state.add(self.parse(raw, response.url.host), chat=True)
         state.done = True
         return state

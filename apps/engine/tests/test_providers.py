@@ -74,14 +74,19 @@ async def test_usage_is_taken_from_the_last_chunk_not_summed(client, fake_llm):
 
 
 @pytest.mark.asyncio
-async def test_parameters_are_passed_through_and_the_call_streams(client, fake_llm):
+@pytest.mark.parametrize("stream", [False, True])
+async def test_parameters_are_passed_through_streamed_or_not(client, fake_llm, stream):
     params = {"temperature": 0.2, "top_p": 0.9, "max_tokens": 3, "stop": ["\n"], "seed": 7,
               "response_format": {"type": "text"}, "top_k": 40}
-    completion = await provider_for(endpoint(fake_llm.base_url), client).complete(ask(**params))
+    provider = provider_for(endpoint(fake_llm.base_url), client)
+    provider.stream = stream
+    completion = await provider.complete(ask(**params))
     body = fake_llm.stats.last_body
     assert {k: body[k] for k in params} == params
-    assert body["stream"] is True
-    assert body["stream_options"] == {"include_usage": True}
+    assert body.get("stream", False) is stream
+    if stream:
+        assert body["stream_options"] == {"include_usage": True}
+    assert completion.tokens_in > 0 and completion.tokens_out == 3
     assert completion.finish_reason == "length"
     assert len(completion.text.split()) == 3
 
@@ -96,12 +101,15 @@ async def test_the_key_is_sent_as_a_bearer_token_only_when_set(client, fake_llm)
 
 
 @pytest.mark.asyncio
-async def test_a_truncated_stream_is_retried_then_fails_clearly(client, fake_llm):
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_truncated_reply_is_retried_then_fails_clearly(client, fake_llm, stream):
     provider, sleeps = provider_for(endpoint(fake_llm.base_url), client), Sleeps()
+    provider.stream = stream
     with pytest.raises(RetriesExhausted) as caught:
         await retried(lambda: provider.complete(ask(model="fault-truncate")), sleeps)
     message = str(caught.value)
-    assert message.startswith("failed after 5 attempts; last error: stream ended early")
+    expected = "stream ended early" if stream else "reply ended early"
+    assert message.startswith(f"failed after 5 attempts; last error: {expected}")
     assert caught.value.retryable
     assert fake_llm.stats["chat"] == 5
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
@@ -185,7 +193,7 @@ async def test_a_hanging_server_is_a_retryable_read_timeout(client, fake_llm):
 @pytest.mark.asyncio
 async def test_a_malformed_reply_is_a_clear_error_that_is_not_retried(client, fake_llm):
     provider, sleeps = provider_for(endpoint(fake_llm.base_url), client), Sleeps()
-    with pytest.raises(ProviderError, match="127.0.0.1 sent a malformed stream event") as caught:
+    with pytest.raises(ProviderError, match="127.0.0.1 sent a response that is not valid JSON") as caught:
         await retried(lambda: provider.complete(ask(model="fault-malformed")), sleeps)
     assert not caught.value.retryable
     assert fake_llm.stats["chat"] == 1
