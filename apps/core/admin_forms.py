@@ -17,11 +17,10 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.engine.egress.allowlist_syntax import allowlist_problems
 from apps.core.models import SystemSettings
 
 EMPTY = "—"
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_BRACKETED = re.compile(r"^\[(?P<address>[^\]]+)\](?::(?P<port>[^:]*))?$")
 
 
 def admin_url(obj: models.Model) -> str:
@@ -151,61 +150,6 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-def allowlist_entry_error(entry: str) -> str | None:
-    """Why `entry` is not a host, IP or CIDR with an optional :port; None when it is one."""
-    if "://" in entry:
-        return "write only the host (and port), not a URL"
-    bracketed = _BRACKETED.match(entry)
-    if bracketed:
-        address, port = bracketed["address"], bracketed["port"]
-        if _ip_or_network_error(address) is not None or ":" not in address:
-            return "brackets are only for IPv6 addresses, e.g. [fd00::1]:8080"
-        return _port_error(port) if port is not None else None
-    if _ip_or_network_error(entry) is None:
-        return None
-    if entry.count(":") > 1:
-        return "an IPv6 address with a port needs brackets, e.g. [fd00::1]:8080"
-    host, _, port = entry.partition(":")
-    if port or entry.endswith(":"):
-        problem = _port_error(port)
-        if problem:
-            return problem
-    if re.fullmatch(r"[0-9./]+", host):
-        return _ip_or_network_error(host)
-    return _host_error(host)
-
-
-def _ip_or_network_error(text: str) -> str | None:
-    try:
-        if "/" in text:
-            ipaddress.ip_network(text, strict=True)
-        else:
-            ipaddress.ip_address(text)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def _port_error(port: str) -> str | None:
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
-        return "the port must be a number from 1 to 65535"
-    return None
-
-
-def _host_error(host: str) -> str | None:
-    try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return "not a valid host name"
-    labels = ascii_host.split(".")
-    if len(ascii_host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
-        return "not a host name, IP address or CIDR range"
-    # A numeric last label (0x7f.1, 127.1) is an address spelling, not a name: reject it.
-    if labels[-1].isdigit():
-        return "not a valid IP address (write it in full, e.g. 127.0.0.1)"
-    return None
-
-
 class SystemSettingsForm(forms.ModelForm):
     class Meta:
         model = SystemSettings
@@ -232,15 +176,8 @@ class SystemSettingsForm(forms.ModelForm):
         return value
 
     def clean_egress_allowlist(self) -> str:
-        entries, errors = [], []
-        for number, raw in enumerate(self.cleaned_data["egress_allowlist"].splitlines(), start=1):
-            entry = raw.strip()
-            if not entry:
-                continue
-            problem = allowlist_entry_error(entry)
-            if problem:
-                errors.append(ValidationError(f'Line {number} ("{entry}"): {problem}.'))
-            entries.append(entry)
-        if errors:
-            raise ValidationError(errors)
-        return "\n".join(entries)
+        text = self.cleaned_data["egress_allowlist"]
+        problems = allowlist_problems(text)
+        if problems:
+            raise ValidationError([ValidationError(problem) for problem in problems])
+        return "\n".join(line.strip() for line in text.splitlines() if line.strip())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +15,7 @@ from apps.accounts.permissions import IsAdmin
 from apps.core.models import SystemSettings
 from apps.core.stats import system_stats
 from apps.endpoints.models import Endpoint
+from apps.engine.egress.allowlist_syntax import allowlist_problems
 
 
 class ServiceErrorsMixin:
@@ -29,59 +27,12 @@ class ServiceErrorsMixin:
         return super().handle_exception(exc)
 
 
-_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
-
-
-def _split_port(entry: str) -> tuple[str, str | None]:
-    if entry.startswith("["):
-        host, closed, rest = entry[1:].partition("]")
-        if not closed or (rest and not rest.startswith(":")):
-            raise ValueError("write an IPv6 address as [addr] or [addr]:port")
-        return host, rest[1:] if rest else None
-    if entry.count(":") == 1:
-        host, port = entry.split(":")
-        return host, port
-    return entry, None
-
-
-def allowlist_line_problem(entry: str) -> str | None:
-    """Why one allowlist entry (host, IP or CIDR, optional :port) is invalid, or None."""
-    try:
-        host, port = _split_port(entry)
-    except ValueError as exc:
-        return str(exc)
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        return f"port {port!r} is not a number from 1 to 65535"
-    if "/" in host:
-        try:
-            ipaddress.ip_network(host, strict=True)
-        except ValueError as exc:
-            return f"{host!r} is not a valid CIDR ({exc})"
-        return None
-    try:
-        ipaddress.ip_address(host)
-        return None
-    except ValueError:
-        pass
-    if ":" in host or not _HOSTNAME.match(host):
-        return f"{host!r} is not a host name, IP address or CIDR"
-    return None
-
-
 def allowlist_clean(text: str) -> str:
-    """Validate every line (blank lines and `#` comments allowed); return the stripped text."""
-    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
-    problems = []
-    for number, line in enumerate(lines, start=1):
-        if not line or line.startswith("#"):
-            continue
-        problem = allowlist_line_problem(line)
-        if problem:
-            problems.append(f"Line {number}: {problem} (expected a host, IP or CIDR, optionally with :port).")
+    """Validate every line with the egress allowlist syntax; return the stripped text."""
+    problems = allowlist_problems(text)
     if problems:
         raise serializers.ValidationError(problems)
-    return "\n".join(lines).strip()
+    return "\n".join(line.strip() for line in text.replace("\r\n", "\n").split("\n")).strip()
 
 
 class SystemSettingsSerializer(serializers.Serializer):

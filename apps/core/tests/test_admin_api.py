@@ -71,7 +71,7 @@ def test_bad_settings_are_rejected_naming_the_field(admin_api, body, field):
 def test_a_bad_allowlist_line_is_rejected_with_its_line_number(admin_api, line):
     response = admin_api.put(SETTINGS, {"egress_allowlist": f"10.0.0.1\n\n{line}"}, format="json")
     assert response.status_code == 400
-    assert response.json()["egress_allowlist"][0].startswith("Line 3:")
+    assert response.json()["egress_allowlist"][0].startswith("Line 3 (")
     assert SystemSettings.load().egress_allowlist == ""
 
 

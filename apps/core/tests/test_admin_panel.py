@@ -23,7 +23,7 @@ from django_q.tasks import async_task
 from apps.accounts.models import ApiKey, User
 from apps.accounts.services import api_key_create
 from apps.core import crypto
-from apps.core.admin_forms import allowlist_entry_error
+from apps.engine.egress.allowlist_syntax import allowlist_entry_error
 from apps.core.models import SystemSettings
 from apps.endpoints.models import Endpoint
 from apps.experiments.models import Experiment

@@ -16,6 +16,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 
 import httpx
 
+from apps.engine.egress.allowlist_syntax import allowlist_entry_error
+
 IPAddress = IPv4Address | IPv6Address
 
 
@@ -134,6 +136,9 @@ class Allowlist:
         for number, line in enumerate(text.splitlines(), start=1):
             for token in re.split(r"[,\s]+", line.split("#", 1)[0].strip()):
                 if token:
+                    problem = allowlist_entry_error(token)
+                    if problem:
+                        raise ValueError(f"line {number}: '{token}': {problem}")
                     try:
                         entries.append(_parse_entry(token))
                     except ValueError as exc:
