@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.experiments.models import Experiment
+from apps.experiments.secrets import scoring_config_masked
 from apps.runs.models import Run
 
 
@@ -65,6 +66,11 @@ class ExperimentDetailOutput(ExperimentListOutput):
             *ExperimentListOutput.Meta.fields,
             "sample_data", "pipeline_stages", "scoring_config", "parameter_space", "runs",
         ]
+
+    def to_representation(self, instance: Experiment) -> dict:
+        data = super().to_representation(instance)
+        data["scoring_config"] = scoring_config_masked(data.get("scoring_config"))
+        return data
 
     @extend_schema_field(RunSummaryOutput)
     def get_runs(self, experiment: Experiment) -> dict:

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.core.jsonsafety import UnsafeJSON, check_json
 from apps.experiments.models import Experiment
+from apps.experiments.secrets import scoring_config_unmask
 from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.validation import CONFIG_FIELDS, ExperimentInvalid, validate_experiment
 from apps.projects.models import Project
@@ -51,6 +52,8 @@ def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool
     if missing:
         raise ExperimentInvalid({field: ["This field is required."] for field in missing})
     given = {field: data[field] for field in CONFIG_FIELDS if field in data}
+    if isinstance(given.get("scoring_config"), dict):
+        given["scoring_config"] = scoring_config_unmask(given["scoring_config"], experiment.scoring_config)
     merged = {field: getattr(experiment, field) for field in CONFIG_FIELDS} | given
     fields = experiment_validate(user=user, data=merged)
     with transaction.atomic():
