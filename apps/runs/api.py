@@ -46,7 +46,8 @@ class SweepStartApi(APIView):
                                  "estimate": plan_estimate(plan).as_dict()})
             sweep, plan = sweeps.sweep_start(
                 user=request.user, experiment=experiment, parameter_space=space,
-                budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], **common)
+                budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"),
+                **common)
         except (ExperimentInvalid, SweepRequestInvalid, sweeps.SteeringError) as exc:
             return _problem(exc)
         body = {"sweep": serializers.SweepOutput(sweep).data, "note": plan.note}

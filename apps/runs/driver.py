@@ -24,6 +24,7 @@ from apps.runs.llm_host import LLMHost, scorer_endpoint_ids
 from apps.runs.models import Run, Sweep
 from apps.runs.scoring_backend import ScoringBackend
 from apps.runs.services import recording
+from apps.runs.services.guided import guided_next_batch
 from apps.runs.services.planning import select_items
 from apps.runs.services.scoring import ScoredOutput, experiment_best_score, score_outputs, scorer_specs
 
@@ -122,6 +123,11 @@ class SweepDriver(LLMHost):
                 for run in claimed:
                     in_flight[asyncio.create_task(self._execute(run, items, items_by_id, sweep.repeats))] = run
             if not in_flight and not finished and (exhausted or self.stopping or over_budget):
+                if exhausted and not self.stopping and not over_budget and sweep.kind == Sweep.Kind.GUIDED:
+                    # Every run so far is scored: let the guided search plan the next batch.
+                    if await self.db(guided_next_batch, sweep_id=self.sweep_id):
+                        exhausted = False
+                        continue
                 if exhausted and not self.stopping and not over_budget:
                     # Other drivers hold leases on unfinished runs: if one died, take its runs over
                     # when its lease expires; if it is alive, finish when it does.

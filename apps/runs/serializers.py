@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.runs.models import Run, Score, StageResult, Sweep
 
-SWEEP_TYPES = ["grid", "random"]
+SWEEP_TYPES = ["grid", "random", "guided"]
 
 
 class SweepInput(serializers.Serializer):
@@ -18,16 +18,21 @@ class SweepInput(serializers.Serializer):
     budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False,
                                           allow_null=True, default=None)
     dry_run = serializers.BooleanField(default=False)
+    batch = serializers.IntegerField(min_value=1, max_value=256, required=False,
+                                     help_text="Guided sweeps: configurations planned per round (default 4).")
 
     def validate(self, data):
-        if data["type"] == "random" and not data.get("n"):
-            raise serializers.ValidationError({"n": ["A random sweep needs n, the number of configurations."]})
+        if data["type"] == "guided" and data["dry_run"]:
+            raise serializers.ValidationError({"dry_run": ["A guided sweep plans as it goes; dry runs show grid "
+                                                           "and random plans only."]})
+        if data["type"] in ("random", "guided") and not data.get("n"):
+            raise serializers.ValidationError({"n": [f"A {data['type']} sweep needs n, the number of configurations."]})
         return data
 
 
 class RedirectInput(serializers.Serializer):
     parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50)
-    type = serializers.ChoiceField(choices=SWEEP_TYPES, required=False)
+    type = serializers.ChoiceField(choices=["grid", "random"], required=False)
     n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     seed = serializers.IntegerField(required=False, allow_null=True)
 

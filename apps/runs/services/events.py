@@ -25,6 +25,7 @@ class Kind:
     RUN_REJECTED = "run.rejected"
     CACHE_INVALIDATED = "cache.invalidated"
     NEW_BEST = "new_best_found"
+    GUIDED_BATCH = "sweep.batch_planned"
     RUN_RATED = "run.rated"
     RESCORE_STARTED = "scoring.started"
     RESCORE_PROGRESS = "scoring.progress"

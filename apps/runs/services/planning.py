@@ -33,6 +33,7 @@ class Plan:
     parameter_space: list
     runs: list[PlannedRun] = field(default_factory=list)
     note: str = ""
+    state: dict | None = None  # guided search state after the first batch
 
     @property
     def calls(self) -> int:
@@ -93,6 +94,7 @@ def sweep_plan(
         seen.add(config_hash)
         plan.runs.append(PlannedRun(point=point, config=config, config_hash=config_hash))
     plan.note = getattr(points, "note", "") or ""
+    plan.state = getattr(points, "state", None)
     if plan.calls > limit:
         raise SweepRequestInvalid(
             {"parameter_space": [

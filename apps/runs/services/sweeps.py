@@ -12,6 +12,7 @@ from django_q.tasks import async_task
 from apps.experiments.models import Experiment
 from apps.runs.models import Run, Sweep
 from apps.runs.services.events import Kind, event_emit
+from apps.runs.services.guided import guided_request
 from apps.runs.services.planning import Plan, SweepRequestInvalid, sweep_plan
 
 DRIVER_TASK = "apps.runs.tasks.sweep_drive"
@@ -39,25 +40,36 @@ def _bulk_runs(*, sweep: Sweep, experiment: Experiment, plan: Plan, start_positi
 def sweep_start(
     *, user, experiment: Experiment, kind: str, repeats: int | None = None, n: int | None = None,
     seed: int | None = None, sample_ids: list[str] | None = None, parameter_space: list | None = None,
-    budget_tokens: int | None = None, budget_usd: Decimal | None = None,
+    budget_tokens: int | None = None, budget_usd: Decimal | None = None, batch: int | None = None,
 ) -> tuple[Sweep, Plan]:
     """Plan every run up front and enqueue one driver task; all or nothing."""
     if experiment.sweeps.filter(status__in=[Sweep.Status.PENDING, Sweep.Status.RUNNING]).exists():
         raise SteeringError("This experiment already has a sweep in progress; pause or stop it first.")
     space = experiment.parameter_space if parameter_space is None else parameter_space
     repeats = repeats or experiment.repeats
-    plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats, n=n, seed=seed,
-                      sample_ids=sample_ids)
+    guided = None
+    if kind == Sweep.Kind.GUIDED:
+        if not any(float(s.get("weight", 1)) > 0 for s in experiment.scoring_config.get("scorers", [])):
+            raise SweepRequestInvalid({"type": ["A guided sweep steers by score: add a weighted scorer first."]})
+        plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats,
+                          n=min(n or batch or 4, batch or 4), seed=seed, sample_ids=sample_ids)
+        guided = guided_request(n=n or 20, batch=batch, state=plan.state)
+    else:
+        plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats, n=n, seed=seed,
+                          sample_ids=sample_ids)
     with transaction.atomic():
         sweep = Sweep.objects.create(
             experiment=experiment, kind=kind, status=Sweep.Status.PENDING, parameter_space=space, seed=seed,
             repeats=repeats, sample_ids=sample_ids, created_by=user,
             budget_tokens=budget_tokens if budget_tokens is not None else experiment.budget_tokens,
             budget_usd=budget_usd if budget_usd is not None else experiment.budget_usd,
-            request={"type": kind, "n": n, "seed": seed, "repeats": repeats, "sample_ids": sample_ids},
+            request={"type": kind, "n": n, "seed": seed, "repeats": repeats, "sample_ids": sample_ids,
+                     **({"guided": guided} if guided else {})},
         )
         sweep.runs_total = _bulk_runs(sweep=sweep, experiment=experiment, plan=plan, start_position=0)
         sweep.calls_total = plan.calls
+        if guided and plan.runs:
+            sweep.calls_total = plan.calls // len(plan.runs) * guided["n"]  # the whole budget of configurations
         sweep.save(update_fields=["runs_total", "calls_total"])
         Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING, updated_at=timezone.now())
         event_emit(kind=Kind.SWEEP_STARTED, experiment=experiment, sweep=sweep,

@@ -166,3 +166,30 @@ def test_a_non_admin_cannot_add_a_python_scorer(api, make_experiment, settings):
     response = api.patch(f"/api/v1/experiments/{experiment.pk}", {"scoring_config": config}, format="json")
     assert response.status_code == 400
     assert "scoring_config.scorers.0.type" in response.json()
+
+
+def test_a_guided_sweep_plans_batches_from_scores_until_n_configurations(api, make_experiment, endpoint, enqueued):
+    stage = [{"name": "answer", "endpoint": str(endpoint.pk), "model": "fake-chat", "prompt_template": "{{ input }}",
+              "params": {"temperature": 0.5}}]
+    config = {"scorers": [{"type": "length", "options": {"unit": "chars", "min": 1, "max": 30}}]}
+    space = [{"path": "stages.0.params.temperature", "min": 0.0, "max": 1.0, "step": 0.1},
+             {"path": "stages.0.model", "values": ["fake-chat", "fake-chat-large"]}]
+    experiment = make_experiment(stages=stage, n_items=1, space=space, scoring_config=config)
+    response = api.post(f"/api/v1/experiments/{experiment.pk}/sweep",
+                        {"type": "guided", "n": 7, "batch": 3, "seed": 1}, format="json")
+    assert response.status_code == 202, response.content
+    sweep = Sweep.objects.get(pk=response.json()["sweep"]["id"])
+    assert sweep.runs_total == 3
+    sweep_drive(str(sweep.pk))
+    sweep.refresh_from_db()
+    assert sweep.status == Sweep.Status.COMPLETED and sweep.runs_total == 7
+    runs = list(Run.objects.filter(sweep=sweep))
+    assert len(runs) == 7 and len({r.config_hash for r in runs}) == 7
+    assert all(r.weighted_score is not None for r in runs)
+    assert Event.objects.filter(sweep=sweep, kind="sweep.batch_planned").count() == 2  # 3 + 3 + 1
+
+
+def test_a_guided_sweep_without_scorers_is_refused(api, make_experiment, enqueued):
+    experiment = make_experiment(n_items=1)
+    response = api.post(f"/api/v1/experiments/{experiment.pk}/sweep", {"type": "guided", "n": 5}, format="json")
+    assert response.status_code == 400 and "type" in response.json()
