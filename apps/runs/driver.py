@@ -106,7 +106,8 @@ class SweepDriver(LLMHost):
             await self.close()
 
     async def _loop(self, sweep, experiment, items, global_tokens: int) -> None:
-        # Enough runs in flight to keep every endpoint busy even when runs have few calls.
+        # Enough runs in flight to keep every endpoint busy even when runs have few calls; refill
+        # when half have finished, so claims (each a write transaction) come in batches.
         window = max(2, min(256, 2 * sum(max(1, s.max_concurrency) for s in self.endpoints.values())))
         items_by_id = {str(item["id"]): item for item in items}
         in_flight: dict[asyncio.Task, recording.ClaimedRun] = {}
@@ -116,7 +117,7 @@ class SweepDriver(LLMHost):
         token_limit = min([v for v in (sweep.budget_tokens, global_tokens) if v] or [0])
         spent = sweep.tokens_in + sweep.tokens_out
         while True:
-            if not self.stopping and not exhausted and not over_budget and len(in_flight) < window:
+            if not self.stopping and not exhausted and not over_budget and len(in_flight) <= window // 2:
                 claimed = await self.db(recording.runs_claim, sweep_id=self.sweep_id, owner=self.owner,
                                         limit=window - len(in_flight), experiment=experiment)
                 exhausted = len(claimed) < window - len(in_flight)
