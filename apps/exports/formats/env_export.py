@@ -3,7 +3,7 @@
 Quoting keeps every variable on one line whatever a prompt contains: plain values stay bare,
 one-line values with spaces or `$` go in single quotes (literal for shells, docker compose and
 dotenv libraries), and anything else — newlines, quotes, control characters — is double-quoted
-with backslash escapes (`\\n`, `\\"`, `\\$`; other line breaks as `\\uXXXX`).
+with backslash escapes (`\\n`, `\\"`, `\\$`; other line breaks as four-digit `\\u` escapes).
 """
 
 from __future__ import annotations
