@@ -13,6 +13,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from promptlooper.routing import websocket_urlpatterns  # noqa: E402
 
+# daphne runs without --proxy-headers, so scope["client"] (REMOTE_ADDR) is the TCP peer; HTTP requests
+# from a declared proxy get their client address from apps.core.middleware.proxy.
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

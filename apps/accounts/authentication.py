@@ -6,16 +6,13 @@ from rest_framework import authentication, exceptions
 
 from apps.accounts.models import User
 from apps.accounts.services import KEY_PREFIX, api_key_user
-from apps.accounts.tokens import token_user_id
+from apps.accounts.tokens import token_user
 
 
 def user_from_bearer(raw: str) -> User | None:
     if raw.startswith(KEY_PREFIX) or "." not in raw:
         return api_key_user(raw=raw)
-    user_id = token_user_id(raw)
-    if user_id is None:
-        return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    return token_user(raw)
 
 
 class BearerAuthentication(authentication.BaseAuthentication):

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
 
 from apps.core.admin_forms import SystemSettingsForm
 from apps.core.models import SystemSettings
+from apps.endpoints.models import Endpoint
 
 admin.site.site_header = "PromptLooper settings"
 admin.site.site_title = "PromptLooper settings"
@@ -13,10 +16,20 @@ admin.site.index_title = "Settings and operations"
 admin.site.site_url = "/"
 
 
+class OwnEndpointAutocompleteView(AutocompleteJsonView):
+    """The endpoint search behind the default-endpoint picker: the signed-in admin's endpoints only."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(owner=self.request.user)
+
+
+class OwnEndpointSelect(AutocompleteSelect):
+    url_name = "%s:core_systemsettings_endpoint_autocomplete"
+
+
 @admin.register(SystemSettings)
 class SystemSettingsAdmin(admin.ModelAdmin):
     form = SystemSettingsForm
-    autocomplete_fields = ["default_endpoint"]
     readonly_fields = ["setup_completed_at", "updated_at"]
     fieldsets = [
         ("Access", {"fields": ["allow_guest_access"]}),
@@ -31,6 +44,19 @@ class SystemSettingsAdmin(admin.ModelAdmin):
         ),
         ("Status", {"fields": ["setup_completed_at", "updated_at"]}),
     ]
+
+    def get_urls(self):
+        view = OwnEndpointAutocompleteView.as_view(admin_site=self.admin_site)
+        own = [path("endpoint-autocomplete/", self.admin_site.admin_view(view),
+                    name="core_systemsettings_endpoint_autocomplete")]
+        return own + super().get_urls()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "default_endpoint":
+            # The queryset is also what the form validates against: another user's endpoint is refused.
+            kwargs["queryset"] = Endpoint.objects.filter(owner=request.user)
+            kwargs["widget"] = OwnEndpointSelect(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request) -> bool:
         return not SystemSettings.objects.exists() and super().has_add_permission(request)

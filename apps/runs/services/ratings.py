@@ -45,6 +45,9 @@ def run_rate(*, user, run: Run, rating: dict, scorer: str | None = None, item_id
         raise RatingInvalid({exc.field: [exc.message]}) from exc
     if item_id is not None and not run.stage_results.filter(item_id=item_id).exists():
         raise RatingInvalid({"item_id": [f"This run has no output for item '{item_id}'."]})
+    repeats = run.sweep.repeats if run.sweep_id else experiment.repeats
+    if repeat is not None and not 0 <= repeat < repeats:
+        raise RatingInvalid({"repeat": [f"This run has {repeats} repeat(s), numbered 0 to {repeats - 1}."]})
     with transaction.atomic():
         score = Score.objects.create(
             run=run, scorer_name=name, item_id=item_id or "", repeat=repeat, value=value, rated_by=user,
