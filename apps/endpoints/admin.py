@@ -6,14 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from apps.core.admin_forms import (
-    UUIDSearchMixin,
-    reject_control_characters,
-    require_http_url,
-    secret_input,
-    secret_status,
-)
+from apps.core.admin_forms import UUIDSearchMixin, reject_control_characters, secret_input, secret_status
+from apps.endpoints import services
 from apps.endpoints.models import Endpoint, url_origin
+from apps.endpoints.usage import experiments_using
 
 
 def _is_price(value) -> bool:
@@ -27,7 +23,8 @@ class EndpointAdminForm(forms.ModelForm):
     )
     clear_api_key = forms.BooleanField(label="Clear key", required=False)
 
-    base_url = forms.URLField(max_length=500, assume_scheme="https")
+    # Checked by the service, as for the API (Django's URLField refuses hosts our clients accept).
+    base_url = forms.CharField(max_length=services.MAX_URL)
 
     class Meta:
         model = Endpoint
@@ -37,7 +34,10 @@ class EndpointAdminForm(forms.ModelForm):
         ]
 
     def clean_base_url(self) -> str:
-        return require_http_url(self.cleaned_data["base_url"])
+        try:
+            return services.clean_base_url(self.cleaned_data["base_url"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["base_url"]) from None
 
     def clean_new_api_key(self) -> str:
         return reject_control_characters(self.cleaned_data["new_api_key"])
@@ -88,6 +88,21 @@ class EndpointAdmin(UUIDSearchMixin, admin.ModelAdmin):
         ("Limits and prices", {"fields": ["max_concurrency", "connect_timeout_s", "read_timeout_s", "model_prices"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_deleted_objects(self, objs, request):
+        # Experiments naming an endpoint keep it: listed as "protected", the admin refuses the delete.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for endpoint in objs:
+            protected += [f'Experiment "{experiment.name}" uses endpoint "{endpoint.label}"'
+                          for experiment in experiments_using(endpoint=endpoint)]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj: Endpoint) -> None:
+        services.endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for endpoint in queryset:
+            services.endpoint_delete(endpoint=endpoint)
 
     @admin.display(description="API key")
     def api_key(self, obj: Endpoint) -> str:

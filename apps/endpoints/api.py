@@ -15,7 +15,9 @@ from apps.core.api import ServiceErrorsMixin
 from apps.endpoints import selectors, services
 from apps.endpoints.models import Endpoint
 from apps.endpoints.probe import endpoint_probe
-from apps.endpoints.serializers import EndpointInput, EndpointOutput, EndpointUpdateOutput, ProbeOutput
+from apps.endpoints.serializers import (
+    EndpointInput, EndpointInUseOutput, EndpointOutput, EndpointUpdateOutput, ProbeOutput,
+)
 
 
 class EndpointFilter(django_filters.FilterSet):
@@ -60,9 +62,13 @@ class EndpointDetailApi(ServiceErrorsMixin, APIView):
     def patch(self, request, id):
         return self._update(request, id, partial=True)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 409: EndpointInUseOutput})
     def delete(self, request, id):
-        services.endpoint_delete(endpoint=selectors.endpoint_get(user=request.user, endpoint_id=id))
+        try:
+            services.endpoint_delete(endpoint=selectors.endpoint_get(user=request.user, endpoint_id=id))
+        except services.EndpointInUse as exc:
+            body = {"detail": str(exc), "experiments": exc.names, "count": exc.count}
+            return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request, id, *, partial: bool) -> Response:

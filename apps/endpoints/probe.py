@@ -14,10 +14,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from apps.core.logging import redact
-from apps.core.models import SystemSettings
-from apps.engine import egress
 from apps.endpoints.models import Endpoint
-from apps.endpoints.selectors import endpoint_api_key
+from apps.endpoints.selectors import allowlist_current, endpoint_api_key
+from apps.engine import egress
+from apps.engine.egress.transports import UnrequestableURL
+from apps.engine.egress.urls import UrlRefused, accept_url
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +65,9 @@ class BodyTooLarge(Exception):
 
 def http_get(url: str, *, headers: dict[str, str], endpoint: Endpoint) -> tuple[httpx.Response, bytes]:
     """The one outbound call of the probe, through the egress guard (LLM policy), body capped."""
-    allowlist_text = SystemSettings.load().egress_allowlist
     client = egress.sync_client(
         policy=egress.Policy.LLM,
-        allowlist=egress.Allowlist.parse(allowlist_text) if allowlist_text.strip() else None,
+        allowlist=allowlist_current(),
         connect_timeout_s=endpoint.connect_timeout_s,
         read_timeout_s=endpoint.read_timeout_s,
     )
@@ -94,6 +94,8 @@ def _explain_exception(exc: Exception, *, where: str, endpoint: Endpoint) -> tup
     causes = _causes(exc)
     if isinstance(exc, egress.EgressDenied):
         return "blocked", f"PromptLooper refuses to connect to {where}: {exc}."
+    if isinstance(exc, (UnrequestableURL, httpx.InvalidURL)):
+        return "invalid_url", f"The URL cannot be requested: {exc}."
     if isinstance(exc, BodyTooLarge):
         return "too_large", f"The model list from {where} is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB."
     if isinstance(exc, httpx.ConnectTimeout):
@@ -115,6 +117,16 @@ def _explain_exception(exc: Exception, *, where: str, endpoint: Endpoint) -> tup
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.DecodingError)):
         return "bad_response", f"{where} closed the connection or did not answer with valid HTTP."
     return "request_failed", f"The request to {where} failed ({type(exc).__name__})."
+
+
+def _where(url: str) -> str:
+    """host:port for messages (the URL passed accept_url; should a parser still disagree, "the endpoint")."""
+    try:
+        parts = urlsplit(url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        return f"{host}:{parts.port or {'http': 80, 'https': 443}.get(parts.scheme)}"
+    except ValueError:
+        return "the endpoint"
 
 
 def _explain_status(response: httpx.Response, *, url: str, key: str, route: ModelsRoute) -> tuple[str, str]:
@@ -158,12 +170,16 @@ def _scrub(text: str, key: str) -> str:
 
 def endpoint_probe(*, endpoint: Endpoint) -> ProbeResult:
     """List the endpoint's models. A failure is a result (ok=False) with a code and plain words."""
+    try:
+        # Rows saved before URLs were checked on save may hold one no client can request.
+        accept_url(endpoint.base_url, policy=egress.Policy.LLM, allowlist=allowlist_current())
+    except UrlRefused as exc:
+        code = "blocked" if exc.category else "invalid_url"
+        return ProbeResult(ok=False, models=[], latency_ms=0, error=code, detail=f"The base URL cannot be used: {exc}")
     key = endpoint_api_key(endpoint=endpoint)
     route = ROUTES[endpoint.kind]
     url = endpoint.base_url.rstrip("/") + route.path
-    parts = urlsplit(url)
-    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
-    where = f"{host}:{parts.port or {'http': 80, 'https': 443}.get(parts.scheme)}"
+    where = _where(url)
     started = time.monotonic()
     models, error, detail = [], None, None
     try:

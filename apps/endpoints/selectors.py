@@ -4,7 +4,9 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.core.logging import register_secret
+from apps.core.models import SystemSettings
 from apps.endpoints.models import Endpoint
+from apps.engine.egress import Allowlist
 
 
 def endpoint_list(*, user) -> QuerySet[Endpoint]:
@@ -23,3 +25,9 @@ def endpoint_api_key(*, endpoint: Endpoint) -> str:
     key = endpoint.get_api_key()
     register_secret(key)
     return key
+
+
+def allowlist_current() -> Allowlist | None:
+    """The admin's egress allowlist, parsed; None when it is empty."""
+    text = SystemSettings.load().egress_allowlist
+    return Allowlist.parse(text) if text.strip() else None

@@ -15,8 +15,8 @@ class EndpointInput(serializers.Serializer):
         help_text='Write-only. Omit to keep the stored key, send "" to clear it.',
     )
     max_concurrency = serializers.IntegerField(min_value=1, max_value=services.MAX_CONCURRENCY, required=False)
-    connect_timeout_s = serializers.FloatField(required=False)
-    read_timeout_s = serializers.FloatField(required=False)
+    connect_timeout_s = serializers.FloatField(min_value=0, max_value=services.MAX_TIMEOUT_S, required=False)
+    read_timeout_s = serializers.FloatField(min_value=0, max_value=services.MAX_TIMEOUT_S, required=False)
     model_prices = serializers.JSONField(required=False, help_text='{"model": {"input": 0.15, "output": 0.6}}')
     is_active = serializers.BooleanField(required=False)
 
@@ -50,3 +50,11 @@ class ProbeOutput(serializers.Serializer):
         allow_null=True, help_text="A short code, e.g. connection_refused, auth_rejected, redirect."
     )
     detail = serializers.CharField(allow_null=True, help_text="What went wrong, in plain words.")
+
+
+class EndpointInUseOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    experiments = serializers.ListField(
+        child=serializers.CharField(), help_text=f"The first {services.NAMED_IN_USE} experiments using it, by name."
+    )
+    count = serializers.IntegerField(help_text="How many experiments use it.")

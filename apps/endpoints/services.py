@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +11,10 @@ from django.db import IntegrityError, transaction
 
 from apps.core.logging import register_secret
 from apps.endpoints.models import Endpoint, url_origin
+from apps.endpoints.selectors import allowlist_current
+from apps.endpoints.usage import experiments_using
+from apps.engine.egress import Policy
+from apps.engine.egress.urls import UrlRefused, accept_url
 
 MAX_LABEL = 100
 MAX_URL = 500
@@ -20,8 +22,7 @@ MAX_KEY = 4096
 MAX_CONCURRENCY = 256
 MAX_TIMEOUT_S = 3600.0
 MAX_PRICED_MODELS = 500
-_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+NAMED_IN_USE = 5
 _FIELDS = {
     "label", "kind", "base_url", "api_key", "max_concurrency",
     "connect_timeout_s", "read_timeout_s", "model_prices", "is_active",
@@ -33,31 +34,23 @@ def _fail(field: str, message: str) -> ValidationError:
 
 
 def clean_base_url(value: Any) -> str:
-    """An http(s) URL with a host, no credentials, query or fragment; trailing slash removed."""
+    """An http(s) URL both HTTP clients can request, without credentials, query or fragment; no trailing slash.
+
+    A literal address the LLM egress policy denies (cloud metadata, link-local…) is refused unless allowlisted;
+    host names are checked again, resolved, on every connection.
+    """
     url = str(value or "").strip()
     if not url:
         raise _fail("base_url", "This field may not be blank.")
-    if len(url) > MAX_URL or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise _fail("base_url", f"Enter a URL of at most {MAX_URL} characters without spaces.")
+    if len(url) > MAX_URL:
+        raise _fail("base_url", f"Enter a URL of at most {MAX_URL} characters.")
+    try:
+        url = accept_url(url, policy=Policy.LLM, allowlist=allowlist_current())
+    except UrlRefused as exc:
+        raise _fail("base_url", str(exc)) from None
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise _fail("base_url", "The URL must start with http:// or https://.")
-    if "@" in parts.netloc:
-        raise _fail("base_url", "Do not put credentials in the URL; put the key in api_key.")
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
         raise _fail("base_url", "The URL must not have a query string or fragment.")
-    try:
-        parts.port
-    except ValueError:
-        raise _fail("base_url", "The port must be a number from 1 to 65535.") from None
-    host = parts.hostname or ""
-    if not host:
-        raise _fail("base_url", "The URL has no host.")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if not _HOSTNAME.match(host) or len(host) > 253:
-            raise _fail("base_url", f"{host!r} is not a valid host name.") from None
     return url.rstrip("/")
 
 
@@ -161,13 +154,14 @@ def endpoint_create(
     connect_timeout_s: float = 5.0,
     read_timeout_s: float = 120.0,
     model_prices: dict | None = None,
+    is_active: bool = True,
 ) -> Endpoint:
     """Add an LLM endpoint; the key is stored encrypted and never returned."""
     fields = _clean(
         {
             "label": label, "kind": kind, "base_url": base_url, "api_key": api_key,
             "max_concurrency": max_concurrency, "connect_timeout_s": connect_timeout_s,
-            "read_timeout_s": read_timeout_s, "model_prices": model_prices,
+            "read_timeout_s": read_timeout_s, "model_prices": model_prices, "is_active": is_active,
         }
     )
     _check_label_free(owner=owner, label=fields["label"])
@@ -203,5 +197,22 @@ def endpoint_update(*, endpoint: Endpoint, **fields: Any) -> tuple[Endpoint, boo
     return endpoint, had_key and not endpoint.has_api_key
 
 
+class EndpointInUse(Exception):
+    """The endpoint is named by experiments; deleting it would break their next run."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.count, self.names = len(names), names[:NAMED_IN_USE]
+        listed = ", ".join(f'"{name}"' for name in self.names)
+        more = f" and {self.count - len(self.names)} more" if self.count > len(self.names) else ""
+        noun = "experiment" if self.count == 1 else "experiments"
+        super().__init__(f"This endpoint is used by {self.count} {noun}: {listed}{more}. "
+                         "Point them at another endpoint first.")
+
+
 def endpoint_delete(*, endpoint: Endpoint) -> None:
-    endpoint.delete()
+    """Delete an endpoint no experiment names (in a stage, a parameter-space value or a scorer)."""
+    with transaction.atomic():
+        users = experiments_using(endpoint=endpoint)
+        if users:
+            raise EndpointInUse([experiment.name for experiment in users])
+        endpoint.delete()

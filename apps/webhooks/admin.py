@@ -13,7 +13,6 @@ from apps.core.admin_forms import (
     admin_link,
     changelist_link,
     reject_control_characters,
-    require_http_url,
     secret_input,
     secret_status,
 )
@@ -72,7 +71,8 @@ class WebhookAdminForm(forms.ModelForm):
     )
     clear_headers = forms.BooleanField(label="Clear headers", required=False)
 
-    url = forms.URLField(max_length=1000, assume_scheme="https")
+    # Checked by the service, as for the API (Django's URLField refuses hosts our clients accept).
+    url = forms.CharField(max_length=1000)
 
     class Meta:
         model = WebhookConfig
@@ -83,7 +83,7 @@ class WebhookAdminForm(forms.ModelForm):
         from apps.webhooks.services import clean_url
 
         try:
-            return clean_url(require_http_url(self.cleaned_data["url"]))
+            return clean_url(self.cleaned_data["url"])
         except forms.ValidationError as exc:
             raise forms.ValidationError(exc.message_dict.get("url", exc.messages)) from None
 

@@ -12,6 +12,7 @@ EVENT_TYPES = [
     "experiment.started",
     "experiment.completed",
     "experiment.paused",
+    "experiment.failed",
     "new_best_found",
     "budget.exhausted",
     "human_needed",

@@ -6,14 +6,14 @@ import base64
 import re
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from django.core.exceptions import ValidationError
 
 from apps.core.logging import register_secret
-from apps.core.models import SystemSettings
+from apps.endpoints.selectors import allowlist_current
 from apps.engine import egress
+from apps.engine.egress.urls import UrlRefused, accept_url
 from apps.projects.models import Project
 from apps.webhooks.models import EVENT_TYPES, WebhookConfig
 
@@ -36,25 +36,19 @@ def _fail(field: str, message: str) -> ValidationError:
 
 def clean_url(value: Any) -> str:
     url = str(value or "").strip()
-    if not url or len(url) > MAX_URL or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise _fail("url", f"Enter a URL of 1 to {MAX_URL} characters without spaces.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _fail("url", "The URL must start with http:// or https:// and name a host.")
-    if "@" in parts.netloc:
-        raise _fail("url", "Do not put credentials in the URL; send them as a header.")
+    if not url or len(url) > MAX_URL:
+        raise _fail("url", f"Enter a URL of 1 to {MAX_URL} characters.")
+    allowlist = allowlist_current()
     try:
-        parts.port
-    except ValueError:
-        raise _fail("url", "The port must be a number from 1 to 65535.") from None
-    _check_egress(url)
+        url = accept_url(url, policy=egress.Policy.WEBHOOK, allowlist=allowlist)
+    except UrlRefused as exc:
+        raise _fail("url", str(exc)) from None
+    _check_egress(url, allowlist)
     return url
 
 
-def _check_egress(url: str) -> None:
-    """Refuse private, loopback and metadata targets now; the connect-time check still decides later."""
-    allowlist_text = SystemSettings.load().egress_allowlist
-    allowlist = egress.Allowlist.parse(allowlist_text) if allowlist_text.strip() else None
+def _check_egress(url: str, allowlist: egress.Allowlist | None) -> None:
+    """Refuse names that resolve to private, loopback or metadata addresses now; delivery checks again."""
     try:
         egress.check_url(url, policy=egress.Policy.WEBHOOK, allowlist=allowlist)
     except egress.EgressDenied as exc:

@@ -3,10 +3,13 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
-from apps.endpoints.probe import endpoint_probe
+from apps.endpoints.models import Endpoint
+from apps.endpoints.probe import _explain_exception, endpoint_probe
 from apps.endpoints.services import endpoint_create
+from apps.engine.egress.transports import UnrequestableURL
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +193,26 @@ def test_the_probe_does_not_use_proxies_from_the_environment(owner, fake_llm, mo
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{closed_port()}")
     assert probe(owner, fake_llm.base_url).ok
+
+
+@pytest.mark.parametrize("stored, reason", [
+    ("http://127.0.0.1:abc/v1", "port"), ("http://127.0.0.1:99999/v1", "port"), ("http://[::1:1/v1", "not a valid URL"),
+])
+def test_testing_a_stored_url_no_client_can_request_explains_why(api, owner, stored, reason):
+    endpoint = endpoint_create(owner=owner, label="old row", base_url="http://127.0.0.1:8000/v1")
+    Endpoint.objects.filter(pk=endpoint.pk).update(base_url=stored)
+    response = api.post(f"/api/v1/endpoints/{endpoint.pk}/test")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is False and body["models"] == [] and body["error"] == "invalid_url"
+    assert reason in body["detail"]
+
+
+@pytest.mark.parametrize("refusal", [
+    UnrequestableURL("port 99999 is out of range (1-65535)"), httpx.InvalidURL("port 99999 is out of range (1-65535)"),
+])
+def test_a_url_the_transport_refuses_is_explained_with_its_reason(owner, refusal):
+    endpoint = endpoint_create(owner=owner, label="t", base_url="http://127.0.0.1:8000/v1")
+    code, detail = _explain_exception(refusal, where="127.0.0.1:99999", endpoint=endpoint)
+    assert code == "invalid_url"
+    assert "port 99999 is out of range (1-65535)" in detail

@@ -31,8 +31,8 @@ _SCOPE = {
     Policy.LLM: "LLM endpoints may reach public, loopback and private-network addresses only",
     Policy.WEBHOOK: "webhooks may reach public addresses only",
 }
-_ALWAYS_DENIED = {"metadata", "unspecified"}
-_PHRASES = {
+ALWAYS_DENIED = {"metadata", "unspecified"}
+PHRASES = {
     "metadata": "a cloud metadata address",
     "unspecified": "an unspecified address",
     "loopback": "a loopback address",
@@ -88,7 +88,7 @@ def canonical(ip: IPAddress) -> IPAddress:
 
 
 def category(ip: IPAddress) -> str:
-    """One of the `_PHRASES` keys or "public", for an address already canonicalised."""
+    """One of the `PHRASES` keys or "public", for an address already canonicalised."""
     if ip in METADATA_ADDRESSES:
         return "metadata"
     if ip.is_unspecified or ip in _THIS_NETWORK:
@@ -169,8 +169,8 @@ def _parse_entry(token: str) -> AllowEntry:
         return AllowEntry(host=_valid_host(addr), port=port)
     if network.num_addresses == 1:
         kind = category(canonical(network.network_address))
-        if kind in _ALWAYS_DENIED:
-            raise ValueError(f"{addr} is {_PHRASES[kind]} and cannot be allowlisted")
+        if kind in ALWAYS_DENIED:
+            raise ValueError(f"{addr} is {PHRASES[kind]} and cannot be allowlisted")
     return AllowEntry(network=network, port=port)
 
 
@@ -221,7 +221,7 @@ class Guard:
         # A zone id (fe80::1%eth0) would make `ip in METADATA_ADDRESSES` miss: classify without it.
         ip = ip_address(text.split("%", 1)[0])
         kind = category(canonical(ip))
-        if kind not in _ALWAYS_DENIED and (
+        if kind not in ALWAYS_DENIED and (
             kind in _ALLOWED[self.policy] or self.allowlist.allows(host, ip, port)
         ):
             return
@@ -229,11 +229,11 @@ class Guard:
             subject = f"{text} embeds {canonical(ip)}, which" if canonical(ip) != ip else text
         else:
             subject = f"{host} resolves to {text}, which"
-        if kind in _ALWAYS_DENIED:
+        if kind in ALWAYS_DENIED:
             why = "it is always blocked"
         else:
             why = f"{_SCOPE[self.policy]} unless an admin allowlists it"
-        message = f"{subject} is {_PHRASES[kind]}; {why}"
+        message = f"{subject} is {PHRASES[kind]}; {why}"
         raise EgressDenied(message, host=host, address=text, category=kind)
 
 

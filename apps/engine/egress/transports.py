@@ -9,6 +9,7 @@ checked IP (TLS still verifies the hostname, which httpcore passes to start_tls)
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
 from ipaddress import ip_address
@@ -20,6 +21,29 @@ from aiohttp.abc import AbstractResolver
 from httpx_aiohttp import AiohttpTransport
 
 from apps.engine.egress.policy import BodyTooLarge, EgressDenied, EgressError, Guard, check_scheme, host_port
+
+
+# httpx has already turned an international name into punycode; "_" appears in container names.
+_HOST_CHARS = re.compile(r"[A-Za-z0-9._-]+")
+
+
+class UnrequestableURL(EgressError):
+    """A URL no request can be sent to (a malformed host name, a port out of range): never retry it."""
+
+
+def check_requestable(url: httpx.URL) -> None:
+    """Refuse, before any lookup, what no resolver or socket could ever accept."""
+    check_scheme(url)
+    if url.port is not None and not 0 < url.port < 65536:
+        raise UnrequestableURL(f"port {url.port} is out of range (1-65535)")
+    host, _ = host_port(url)
+    if not _looks_numeric(host):
+        try:
+            valid = _HOST_CHARS.fullmatch(host) is not None and bool(host.encode("idna"))
+        except UnicodeError:  # an empty or over-long label
+            valid = False
+        if not valid:
+            raise UnrequestableURL(f"'{host[:100]}' is not a valid host name")
 
 
 def too_large(host: str, max_bytes: int) -> BodyTooLarge:
@@ -112,7 +136,7 @@ class AsyncGuardedTransport(AiohttpTransport):
         self._allowed_literals: set[tuple[str, int]] = set()  # an IP literal's verdict never changes
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        check_scheme(request.url)
+        check_requestable(request.url)
         host, port = host_port(request.url)
         if _looks_numeric(host) and (host, port) not in self._allowed_literals:
             try:
@@ -169,7 +193,7 @@ class SyncGuardedTransport(httpx.HTTPTransport):
         self._max_body = max_body_bytes
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        check_scheme(request.url)
+        check_requestable(request.url)
         response = super().handle_request(request)
         if declared_too_large(response, self._max_body):
             response.close()

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from apps.engine import egress
+from apps.engine.egress.urls import UrlRefused, accept_url
 from apps.engine.scorers import options as opt
 from apps.engine.scorers.base import OptionsInvalid, PostJson, Scorer, ScoreResult, ScoringContext
 
@@ -33,14 +34,10 @@ class WebhookError(Exception):
 def _checked_url(options: dict) -> str:
     url = opt.text(options, "url", max_chars=2000).strip()
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise OptionsInvalid("url", "Must be an http:// or https:// URL.")
-    if parsed.userinfo:
-        raise OptionsInvalid("url", "Put credentials in headers, not in the URL.")
-    return url
+        # No allowlist here: only what every policy refuses; the WEBHOOK policy applies at connect time.
+        return accept_url(url, policy=None)
+    except UrlRefused as exc:
+        raise OptionsInvalid("url", str(exc)) from None
 
 
 def _checked_headers(options: dict) -> dict[str, str]:
