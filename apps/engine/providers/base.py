@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,19 +13,51 @@ from typing import Any
 import httpx
 
 from apps.engine import egress
+from apps.engine.egress.transports import UnrequestableURL
 from apps.engine.providers.retry import parse_retry_after
 from apps.engine.types import ChatRequest, Completion, EndpointSpec, ProviderError
 
 ERROR_EXCERPT_CHARS = 500
 ERROR_BODY_BYTES = 64 * 1024
+CALLS = ("complete", "list_models", "embed")
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
 
 
 def is_retryable_status(status: int) -> bool:
     return status >= 500 or status in (408, 409, 429)
 
 
+def shown_url(url: str) -> str:
+    """A URL as it may appear in an error: no user name or password, and not too long."""
+    return excerpt(_USERINFO.sub("", url))[:200]
+
+
+def translated(call):
+    """Wrap an adapter call so that every exception it raises is a ProviderError."""
+
+    @functools.wraps(call)
+    async def wrapper(self: Provider, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await call(self, *args, **kwargs)
+        except ProviderError:
+            raise
+        except Exception as exc:  # a library's ValueError or a bug here costs one call, not a sweep
+            raise self.error(f"{self.endpoint.kind} call to {shown_url(self.endpoint.base_url)} failed: "
+                             f"{type(exc).__name__}: {excerpt(str(exc))}") from exc
+
+    return wrapper
+
+
 class Provider(ABC):
     """An LLM API dialect spoken over a shared egress client."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every adapter, present and future, gets the guarantee without remembering a decorator.
+        super().__init_subclass__(**kwargs)
+        for name in CALLS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__isabstractmethod__", False):
+                setattr(cls, name, translated(method))
 
     def __init__(self, endpoint: EndpointSpec, client: httpx.AsyncClient) -> None:
         self.endpoint = endpoint
@@ -56,12 +90,29 @@ class Provider(ABC):
     def error(self, message: str, **kwargs: Any) -> ProviderError:
         return ProviderError(self.scrub(message), **kwargs)
 
+    def invalid_url(self, reason: str) -> ProviderError:
+        """Not retryable: the same URL fails the same way every time."""
+        return self.error(f"invalid endpoint URL {shown_url(self.endpoint.base_url)}: {reason}")
+
+    def build(self, method: str, url: str, json_body: Any) -> httpx.Request:
+        try:
+            parsed = httpx.URL(url)
+            parsed.host  # decoding a punycode host name can fail too
+        except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+            raise self.invalid_url(excerpt(str(exc))) from None
+        if parsed.userinfo:
+            raise self.invalid_url("a user name or password in the URL is not supported; "
+                                   "store the key as the endpoint's API key")
+        try:
+            return self.client.build_request(method, parsed, json=json_body, headers=self.headers(),
+                                             timeout=self.timeout())
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"could not build the request to {parsed.host}: {excerpt(str(exc))}") from None
+
     @asynccontextmanager
     async def open(self, method: str, url: str, *, json_body: Any = None) -> AsyncIterator[httpx.Response]:
         """A streamed 2xx response; every other outcome becomes a ProviderError."""
-        request = self.client.build_request(
-            method, url, json=json_body, headers=self.headers(), timeout=self.timeout()
-        )
+        request = self.build(method, url, json_body)
         async with self.translate_errors(request.url.host):
             response = await self.client.send(request, stream=True)
             try:
@@ -85,8 +136,12 @@ class Provider(ABC):
     async def translate_errors(self, host: str) -> AsyncIterator[None]:
         try:
             yield
+        except UnrequestableURL as exc:
+            raise self.invalid_url(str(exc)) from None
         except egress.EgressError as exc:
             raise self.error(str(exc)) from None
+        except httpx.UnsupportedProtocol as exc:  # aiohttp's verdict on a URL it cannot request
+            raise self.invalid_url(f"the HTTP client refused it ({excerpt(str(exc))})") from None
         except httpx.ConnectTimeout:
             raise self.error(f"connecting to {host} timed out after {self.endpoint.connect_timeout_s:g}s",
                              retryable=True) from None

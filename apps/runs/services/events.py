@@ -15,6 +15,8 @@ class Kind:
     SWEEP_COMPLETED = "experiment.completed"
     SWEEP_REDIRECTED = "experiment.redirected"
     SWEEP_INTERRUPTED = "experiment.interrupted"
+    SWEEP_FAILED = "experiment.failed"
+    DRIVER_CRASHED = "driver.crashed"
     EXPERIMENT_FORKED = "experiment.forked"
     BUDGET_EXHAUSTED = "budget.exhausted"
     RUN_STARTED = "run.started"
