@@ -35,12 +35,21 @@ def allowlist_clean(text: str) -> str:
     return "\n".join(line.strip() for line in text.replace("\r\n", "\n").split("\n")).strip()
 
 
+class OwnEndpointField(serializers.PrimaryKeyRelatedField):
+    """An endpoint id that must belong to the requesting user."""
+
+    default_error_messages = {"does_not_exist": "Choose one of your own endpoints (no endpoint {pk_value} of yours)."}
+
+    def get_queryset(self):
+        return super().get_queryset().filter(owner=self.context["request"].user)
+
+
 class SystemSettingsSerializer(serializers.Serializer):
     allow_guest_access = serializers.BooleanField(required=False)
-    default_endpoint = serializers.PrimaryKeyRelatedField(
-        queryset=Endpoint.objects.all(), allow_null=True, required=False
+    default_endpoint = OwnEndpointField(queryset=Endpoint.objects.all(), allow_null=True, required=False)
+    default_endpoint_label = serializers.CharField(
+        source="default_endpoint.label", read_only=True, default=None, allow_null=True
     )
-    default_endpoint_label = serializers.CharField(source="default_endpoint.label", read_only=True, default=None)
     default_model = serializers.CharField(max_length=200, allow_blank=True, required=False)
     max_concurrent_runs = serializers.IntegerField(min_value=1, max_value=1024, required=False)
     max_tokens_per_sweep = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
@@ -72,7 +81,7 @@ class AdminSettingsApi(APIView):
 
     @extend_schema(request=SystemSettingsSerializer, responses=SystemSettingsSerializer)
     def put(self, request):
-        data = SystemSettingsSerializer(data=request.data)
+        data = SystemSettingsSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         system = system_settings_update(**data.validated_data)
         return Response(SystemSettingsSerializer(system).data)

@@ -38,9 +38,10 @@ def _invalid_body() -> Response:
     return Response({"non_field_errors": ["Expected a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
 
 
-def _detail(experiment: Experiment) -> dict:
+def _detail(experiment: Experiment, *, viewer) -> dict:
     summary = selectors.experiment_run_summary(experiment=experiment)
-    return ExperimentDetailOutput(experiment, context={"run_summary": summary}).data
+    # Endpoint ids are shown to the owner only (a guest reads every user's experiments).
+    return ExperimentDetailOutput(experiment, context={"run_summary": summary, "viewer": viewer}).data
 
 
 class ExperimentListApi(GenericAPIView):
@@ -78,7 +79,7 @@ class ExperimentListApi(GenericAPIView):
         except ExperimentInvalid as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         experiment = selectors.experiment_get(user=request.user, experiment_id=experiment.pk)
-        return Response(_detail(experiment), status=status.HTTP_201_CREATED)
+        return Response(_detail(experiment, viewer=request.user), status=status.HTTP_201_CREATED)
 
 
 class ExperimentDetailApi(GenericAPIView):
@@ -88,7 +89,7 @@ class ExperimentDetailApi(GenericAPIView):
     @extend_schema(responses=ExperimentDetailOutput)
     def get(self, request, experiment_id):
         experiment = selectors.experiment_get(user=request.user, experiment_id=experiment_id)
-        return Response(_detail(experiment))
+        return Response(_detail(experiment, viewer=request.user))
 
     @extend_schema(request=ExperimentUpdateInput, responses=ExperimentDetailOutput)
     def put(self, request, experiment_id):
@@ -113,4 +114,5 @@ class ExperimentDetailApi(GenericAPIView):
             services.experiment_update(user=request.user, experiment=experiment, data=data, partial=partial)
         except ExperimentInvalid as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-        return Response(_detail(selectors.experiment_get(user=request.user, experiment_id=experiment_id)))
+        experiment = selectors.experiment_get(user=request.user, experiment_id=experiment_id)
+        return Response(_detail(experiment, viewer=request.user))

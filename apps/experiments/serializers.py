@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.experiments.models import Experiment
-from apps.experiments.secrets import scoring_config_masked
+from apps.experiments.secrets import endpoint_ids_masked, scoring_config_masked
 from apps.runs.models import Run
 
 
@@ -70,6 +70,9 @@ class ExperimentDetailOutput(ExperimentListOutput):
     def to_representation(self, instance: Experiment) -> dict:
         data = super().to_representation(instance)
         data["scoring_config"] = scoring_config_masked(data.get("scoring_config"))
+        viewer = self.context.get("viewer")
+        if viewer is None or viewer.pk != instance.project.owner_id:
+            data = endpoint_ids_masked(data)
         return data
 
     @extend_schema_field(RunSummaryOutput)

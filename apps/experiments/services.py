@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.core.jsonsafety import UnsafeJSON, check_json
 from apps.experiments.models import Experiment
+from apps.experiments.points import point_apply, point_blame, point_values
 from apps.experiments.secrets import scoring_config_unmask
 from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.validation import CONFIG_FIELDS, ExperimentInvalid, validate_experiment
@@ -14,8 +15,11 @@ from apps.projects.models import Project
 REQUIRED_ON_REPLACE = ("name", "pipeline_stages")
 
 
-def experiment_validate(*, user, data: dict) -> dict:
-    """Normalized experiment fields for this user (their endpoints; Python scorers for admins only)."""
+def experiment_validate(*, user, data: dict, endpoint_ids: set[str] | None = None) -> dict:
+    """Normalized experiment fields for this user (their endpoints; Python scorers for admins only).
+
+    `endpoint_ids` saves a query when validating many configurations of one user.
+    """
     # MCP and other callers reach this without the API's JSON parser, so repeat its safety checks.
     try:
         check_json(data, max_depth=settings.MAX_JSON_DEPTH)
@@ -23,12 +27,26 @@ def experiment_validate(*, user, data: dict) -> dict:
         raise ExperimentInvalid({exc.path: [exc.message]}) from None
     return validate_experiment(
         data,
-        endpoint_ids=user_endpoint_ids(user=user),
+        endpoint_ids=user_endpoint_ids(user=user) if endpoint_ids is None else endpoint_ids,
         max_items=settings.MAX_SAMPLE_ITEMS,
         max_stages=settings.MAX_STAGES,
         max_template_chars=settings.MAX_TEMPLATE_CHARS,
         allow_python=settings.SCORERS_PYTHON_ENABLED and user.is_superuser,
     )
+
+
+def experiment_point_validate(*, user, data: dict, point: dict) -> tuple[dict, dict]:
+    """`data` with `point` applied to its stages, validated as one configuration for this user.
+
+    Returns (normalized fields, the point with normalized values); errors in a value the point
+    set are keyed `point.<path>`, as are paths that no parameter-space axis could name.
+    """
+    point, stages = point_apply(point, data.get("pipeline_stages"))
+    try:
+        fields = experiment_validate(user=user, data={**data, "pipeline_stages": stages})
+    except ExperimentInvalid as exc:
+        raise ExperimentInvalid(point_blame(exc.errors, point)) from None
+    return fields, point_values(point, fields["pipeline_stages"])
 
 
 def experiment_create(*, user, project: Project, data: dict) -> Experiment:

@@ -58,7 +58,7 @@ _STAGE_KEYS = {"name", "endpoint", "model", "system_prompt", "prompt_template", 
 _SCORER_KEYS = {"type", "name", "weight", "options"}
 _AXIS_KEYS = {"path", "values", "min", "max", "step", "distribution"}
 _STAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
-_AXIS_PATH = re.compile(r"^stages\.(\d+)\.(model|endpoint|system_prompt|prompt_template|params\.(.+))$")
+_AXIS_PATH = re.compile(r"^stages\.([0-9]{1,6})\.(model|endpoint|system_prompt|prompt_template|params\.(.+))$")
 
 
 class ExperimentInvalid(Exception):
@@ -412,25 +412,10 @@ class _Checker:
         return self.axis_range(path, raw, axis_path, index, field)
 
     def axis_target(self, path: str, value: Any) -> tuple[str, int, str] | None:
-        match = _AXIS_PATH.match(value) if isinstance(value, str) else None
-        if not match:
-            self.errors.add(path, "Unknown path; use stages.<i>.model, .endpoint, .system_prompt, "
-                                  ".prompt_template or .params.<name>.")
-            return None
-        index, field = int(match.group(1)), match.group(2)
-        if index >= len(self.stages):
-            self.errors.add(path, f"There is no stage {index} (the pipeline has {len(self.stages)}).")
-            return None
-        stage = self.stages[index]
-        pname = match.group(3)
-        if pname is not None:
-            problem = P.param_name_error(pname)
-            if problem is None and pname not in P.KNOWN_PARAMS and (stage is None or pname not in stage["params"]):
-                problem = f"Unknown parameter '{pname}': use a known one or set it in stage {index}'s params first."
-            if problem:
-                self.errors.add(path, problem)
-                return None
-        return f"stages.{index}.{field}", index, field
+        target, problem = config_path_target(value, self.stages)
+        if problem:
+            self.errors.add(path, problem)
+        return target
 
     def axis_values(self, path: str, raw: Any, index: int, field: str) -> list:
         if not isinstance(raw, list) or not raw or len(raw) > P.MAX_GRID_POINTS:
@@ -465,6 +450,30 @@ class _Checker:
         for key, message in problems.items():
             self.errors.add(f"{path}.{key}" if key else path, message)
         return None if problems else {"path": axis_path, **axis}
+
+
+def config_path_target(path: Any, stages: list) -> tuple[tuple[str, int, str] | None, str | None]:
+    """((canonical path, stage index, field), None) for a path a sweep or point may set, else (None, why not).
+
+    `stages` are the pipeline's stages (None for a malformed one); a parameter must be a known one
+    or one that its stage already sets.
+    """
+    match = _AXIS_PATH.match(path) if isinstance(path, str) else None
+    if not match:
+        return None, ("Unknown path; use stages.<i>.model, .endpoint, .system_prompt, .prompt_template or "
+                      ".params.<name>.")
+    index, field = int(match.group(1)), match.group(2)
+    if index >= len(stages):
+        return None, f"There is no stage {index} (the pipeline has {len(stages)})."
+    stage, pname = stages[index], match.group(3)
+    if pname is not None:
+        params = stage.get("params") if isinstance(stage, dict) else None
+        problem = P.param_name_error(pname)
+        if problem is None and pname not in P.KNOWN_PARAMS and not (isinstance(params, dict) and pname in params):
+            problem = f"Unknown parameter '{pname}': use a known one or set it in stage {index}'s params first."
+        if problem:
+            return None, problem
+    return (f"stages.{index}.{field}", index, field), None
 
 
 def _non_finite(data: dict) -> list[str]:

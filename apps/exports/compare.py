@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.db.models import Avg
 from django.shortcuts import get_object_or_404
 
+from apps.experiments.secrets import point_endpoints_masked
 from apps.exports.diffing import config_diff, text_diff
 from apps.exports.redaction import owner_secrets, scrub
 from apps.runs.leaderboard import final_outputs, weighted_interval
+from apps.runs.masking import diff_endpoints_masked, endpoints_hidden
 from apps.runs.models import Run, Score, ScoreSummary
 
 TOTAL_FIELDS = ("tokens_in", "tokens_out", "cost_estimate", "duration_ms", "mean_latency_ms", "calls", "cache_hits")
@@ -25,9 +27,10 @@ def _number(value):
     return None if value is None else (value if isinstance(value, (int, float)) else float(value))
 
 
-def _run_info(run: Run) -> dict:
+def _run_info(run: Run, *, hidden: bool) -> dict:
     return {"id": str(run.pk), "experiment": str(run.experiment_id), "experiment_name": run.experiment.name,
-            "status": run.status, "approval": run.approval, "point": run.point,
+            "status": run.status, "approval": run.approval,
+            "point": point_endpoints_masked(run.point) if hidden else run.point,
             "weighted_score": run.weighted_score}
 
 
@@ -75,9 +78,15 @@ def _item_scores(a: Run, b: Run, item_ids: set[str]) -> dict[tuple[str, int], di
 
 
 def run_compare(*, user, run_a_id, run_b_id, offset: int = 0, limit: int = 100) -> dict:
-    """Compare run a with run b (either may belong to any experiment the user can see); items are paged."""
+    """Compare run a with run b (either may belong to any experiment the user can see); items are paged.
+
+    Endpoint ids of a run the user does not own (a guest's view) are None.
+    """
     a, b = run_visible(user=user, run_id=run_a_id), run_visible(user=user, run_id=run_b_id)
-    changes = config_diff(a.config, b.config)
+    hidden = {side: endpoints_hidden(viewer=user, owner_id=run.experiment.project.owner_id)
+              for side, run in (("a", a), ("b", b))}
+    changes = diff_endpoints_masked(config_diff(a.config, b.config),
+                                    sides=tuple(side for side, hide in hidden.items() if hide))
     for change in changes.values():
         texts = [v for v in (change["a"], change["b"]) if isinstance(v, str)]
         if texts and any("\n" in v for v in texts):
@@ -93,7 +102,7 @@ def run_compare(*, user, run_a_id, run_b_id, offset: int = 0, limit: int = 100) 
                       "same": out_a == out_b, "diff": text_diff(out_a, out_b), "scores": item_scores.get(key, {})})
     scores, weighted = _score_table(a, b)
     result = {
-        "runs": {"a": _run_info(a), "b": _run_info(b)},
+        "runs": {"a": _run_info(a, hidden=hidden["a"]), "b": _run_info(b, hidden=hidden["b"])},
         "config_diff": changes,
         "scores": scores,
         "weighted_score": weighted,

@@ -29,11 +29,15 @@ class EndpointInfo:
     kind: str
 
 
-def endpoint_directory(*, owner_id, endpoint_ids) -> dict[str, EndpointInfo]:
-    """Label, credential-free URL and kind of the owner's endpoints with these ids (never the key)."""
+def endpoint_directory(*, owner_id, endpoint_ids, with_urls: bool = True) -> dict[str, EndpointInfo]:
+    """Label, credential-free URL and kind of the owner's endpoints with these ids (never the key).
+
+    Without URLs (a reader other than the owner) each `url` is "".
+    """
     ids = {str(e) for e in endpoint_ids if e}
     rows = Endpoint.objects.filter(owner_id=owner_id, pk__in=ids).values_list("id", "label", "base_url", "kind")
-    return {str(pk): EndpointInfo(label=label, url=safe_url(url), kind=kind) for pk, label, url, kind in rows}
+    return {str(pk): EndpointInfo(label=label, url=safe_url(url) if with_urls else "", kind=kind)
+            for pk, label, url, kind in rows}
 
 
 def _finished_in(experiment, run_id, *, what: str) -> Run:

@@ -13,6 +13,7 @@ from apps.exports.formats import env_export, json_export, report, yaml_export
 from apps.exports.redaction import owner_secrets, scrub
 from apps.projects.models import ExportRecord
 from apps.runs.leaderboard import leaderboard_rows
+from apps.runs.masking import endpoints_hidden
 
 CONTENT_TYPES = {
     ExportRecord.Format.JSON: ("application/json", "json"),
@@ -38,20 +39,25 @@ def _endpoint_ids(*configs_stages: list[dict]) -> set[str]:
     return {str(stage.get("endpoint")) for stages in configs_stages for stage in stages if stage.get("endpoint")}
 
 
-def _report_inputs(*, experiment, doc, run, summaries, endpoints, secrets, baseline_id) -> report.ReportInputs:
+def _endpoint_name(info: selectors.EndpointInfo) -> str:
+    return f"{info.label} ({info.url})" if info.url else info.label
+
+
+def _report_inputs(*, experiment, doc, run, summaries, endpoints, secrets, baseline_id,
+                   hidden: bool) -> report.ReportInputs:
     baseline = selectors.baseline_run(experiment=experiment, run_id=baseline_id)
     if baseline is not None:
         extra = _endpoint_ids(baseline.config.get("stages", [])) - set(endpoints)
         if extra:
             endpoints = {**endpoints, **selectors.endpoint_directory(
-                owner_id=experiment.project.owner_id, endpoint_ids=extra)}
+                owner_id=experiment.project.owner_id, endpoint_ids=extra, with_urls=not hidden)}
     total, rows = leaderboard_rows(experiment=experiment, limit=report.LEADERBOARD_SIZE)
     sweeps_total, sweeps = selectors.experiment_sweeps(experiment=experiment)
     return report.ReportInputs(
         experiment=experiment, doc=doc, best=run, best_summaries=summaries, best_yaml=yaml_export.render(doc),
         leaderboard_total=total, leaderboard=rows,
         base_stages=stage_docs(experiment.pipeline_stages, endpoints, secrets),
-        endpoint_names={pk: f"{info.label} ({info.url})" for pk, info in endpoints.items()},
+        endpoint_names={pk: _endpoint_name(info) for pk, info in endpoints.items()}, hide_endpoints=hidden,
         sweeps_total=sweeps_total, sweeps=sweeps, run_counts=selectors.experiment_run_counts(experiment=experiment),
         totals=selectors.experiment_totals(experiment=experiment), baseline=baseline,
         baseline_summaries=selectors.run_summaries(run=baseline) if baseline else [],
@@ -62,20 +68,24 @@ def _report_inputs(*, experiment, doc, run, summaries, endpoints, secrets, basel
 def export_render(*, user, experiment, fmt: str, run_id=None, baseline_id=None) -> ExportResult:
     """One export (json, env, yaml or report) of the best or chosen run; writes an ExportRecord.
 
-    Raises selectors.ExportUnavailable when there is no finished run to export.
+    Raises selectors.ExportUnavailable when there is no finished run to export. A reader other than
+    the owner (a guest) gets endpoint labels only: no endpoint id, no URL.
     """
     fmt = ExportRecord.Format(fmt)
     run = selectors.export_run_choose(experiment=experiment, run_id=run_id)
     owner_id = experiment.project.owner_id
     secrets = owner_secrets(owner_id=owner_id)
+    hidden = endpoints_hidden(viewer=user, owner_id=owner_id)
     endpoints = selectors.endpoint_directory(
-        owner_id=owner_id, endpoint_ids=_endpoint_ids(run.config.get("stages", []), experiment.pipeline_stages))
+        owner_id=owner_id, endpoint_ids=_endpoint_ids(run.config.get("stages", []), experiment.pipeline_stages),
+        with_urls=not hidden)
     summaries = selectors.run_summaries(run=run)
     doc = export_document(experiment=experiment, run=run, summaries=summaries, endpoints=endpoints,
                           exported_at=timezone.now(), secrets=secrets)
     if fmt == ExportRecord.Format.REPORT:
         content = report.render(_report_inputs(experiment=experiment, doc=doc, run=run, summaries=summaries,
-                                               endpoints=endpoints, secrets=secrets, baseline_id=baseline_id))
+                                               endpoints=endpoints, secrets=secrets, baseline_id=baseline_id,
+                                               hidden=hidden))
     else:
         content = SIMPLE_RENDERERS[fmt](doc)
     # Last line of defence: a key pasted into any text that reached the output is still removed.

@@ -7,6 +7,7 @@ connection, serialized writes, which SQLite needs). Used by the sweep driver and
 from __future__ import annotations
 
 import asyncio
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -19,13 +20,38 @@ from apps.engine import egress
 from apps.engine.pipeline import CallSkipped
 from apps.engine.providers import get_provider
 from apps.engine.providers.retry import with_retries
-from apps.engine.types import EndpointSpec
+from apps.engine.types import EndpointSpec, ProviderError
+
+
+class EndpointUnavailable(ProviderError):
+    """A config names an endpoint this host did not load: deleted, or not the experiment owner's."""
+
+    def __init__(self, endpoint_id: str) -> None:
+        super().__init__(f"endpoint {endpoint_id} is not available (deleted, or not one of the experiment "
+                         f"owner's endpoints)")
+        self.endpoint_id = endpoint_id
+
+
+class LoadedEndpoints(dict[str, EndpointSpec]):
+    """The owner's endpoints by id; looking up any other id raises EndpointUnavailable, never KeyError."""
+
+    def __missing__(self, endpoint_id: str) -> EndpointSpec:
+        raise EndpointUnavailable(endpoint_id)
 
 
 def scorer_endpoint_ids(scoring_config: dict) -> set[str]:
     """Endpoints named by scorer options (LLM judges, embedding scorers)."""
     return {str(s["options"]["endpoint"]) for s in (scoring_config or {}).get("scorers", [])
             if isinstance(s.get("options"), dict) and s["options"].get("endpoint")}
+
+
+def _is_uuid(value) -> bool:
+    # A hand-edited config may hold anything; a non-UUID would make the endpoint query raise.
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _close_connection() -> None:
@@ -35,7 +61,7 @@ def _close_connection() -> None:
 class LLMHost:
     def __init__(self) -> None:
         self.db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-db")
-        self.endpoints: dict[str, EndpointSpec] = {}
+        self.endpoints: LoadedEndpoints = LoadedEndpoints()
         self.providers: dict[str, object] = {}
         self.limits: dict[str, asyncio.Semaphore] = {}
         self.clients: dict[str, object] = {}
@@ -46,9 +72,15 @@ class LLMHost:
     async def db(self, fn, /, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.db_pool, lambda: fn(**kwargs))
 
-    def load_endpoints(self, ids: set[str]) -> None:
-        """Runs on the DB thread: decrypt keys and read the egress allowlist."""
-        self.endpoints = {str(e.pk): endpoint_spec(e) for e in Endpoint.objects.filter(pk__in=ids)}
+    def load_endpoints(self, ids: set[str], *, owner_id) -> None:
+        """Runs on the DB thread: decrypt the keys of `owner_id`'s endpoints among `ids`; read the allowlist.
+
+        Only the experiment owner's endpoints are ever loaded, whatever a stored config names, so a
+        config that names anyone else's endpoint fails with EndpointUnavailable instead of spending it.
+        """
+        ids = {str(i) for i in ids if _is_uuid(i)}
+        rows = Endpoint.objects.filter(pk__in=ids, owner_id=owner_id)
+        self.endpoints = LoadedEndpoints({str(e.pk): endpoint_spec(e) for e in rows})
         text = SystemSettings.load().egress_allowlist
         self.allowlist = egress.Allowlist.parse(text) if text.strip() else None
 
@@ -74,6 +106,8 @@ class LLMHost:
         `cancelled()` is checked once the slot is held, so a call queued behind the endpoint's
         limit (or waiting to retry) is never sent after a pause or stop.
         """
+        if endpoint_id not in self.providers:
+            raise EndpointUnavailable(endpoint_id)
         provider, limit = self.providers[endpoint_id], self.limits[endpoint_id]
 
         async def attempt():

@@ -51,7 +51,8 @@ class Rescorer(LLMHost):
 
     def _load(self):
         experiment = Experiment.objects.select_related("project").get(pk=self.experiment_id)
-        self.load_endpoints(scorer_endpoint_ids(experiment.scoring_config))
+        self.load_endpoints(scorer_endpoint_ids(experiment.scoring_config), owner_id=experiment.project.owner_id)
+        self.cache_owner = str(experiment.project.owner_id)  # judge/embedding calls read the owner's cache
         specs = scorer_specs(experiment.scoring_config)
         items = {str(i["id"]): i for i in experiment.sample_data}
         for request in Sweep.objects.filter(experiment=experiment, kind=Sweep.Kind.SINGLE).values_list("request", flat=True):

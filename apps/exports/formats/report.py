@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from apps.engine.config_paths import point_label
+from apps.experiments.secrets import point_endpoints_masked, space_endpoints_masked
 from apps.exports import markdown as md
 from apps.exports.diffing import config_diff, text_diff
 from apps.exports.document import ExportDocument, StageDoc
@@ -36,6 +37,8 @@ class ReportInputs:
     baseline_summaries: list[ScoreSummary]
     ratings: dict
     secrets: list[str] = field(default_factory=list)
+    # For readers other than the owner: no endpoint id in points, axes or diffs, no URL.
+    hide_endpoints: bool = False
 
 
 def _num(value, digits: int = 3) -> str:
@@ -73,6 +76,13 @@ class _Report:
     def out(self, *lines: str) -> None:
         self.lines.extend(lines)
 
+    @property
+    def no_url(self) -> str:
+        return "URL not shown" if self.i.hide_endpoints else "no URL"
+
+    def point(self, run: Run) -> str:
+        return point_label(point_endpoints_masked(run.point) if self.i.hide_endpoints else run.point)
+
     def summary(self) -> None:
         exp, counts = self.i.experiment, self.i.run_counts
         self.out(f"# Experiment report: {self.text(exp.name)}", "",
@@ -84,16 +94,19 @@ class _Report:
                  f"- **Stages:** {len(self.i.base_stages)}")
         for n, stage in enumerate(self.i.base_stages, start=1):
             self.out(f"  {n}. {self.text(stage.name)}: model {self.text(stage.model)} on "
-                     f"{self.text(stage.endpoint_label)} ({self.text(stage.endpoint or 'no URL')})")
+                     f"{self.text(stage.endpoint_label)} ({self.text(stage.endpoint or self.no_url)})")
         scorers = exp.scoring_config.get("scorers", [])
         self.out(f"- **Scorers:** {len(scorers) or 'none'}")
         for s in scorers:
             self.out(f"  - {self.text(s.get('name') or s.get('type'))} ({self.text(s.get('type'))}), "
                      f"weight {s.get('weight', 1)}")
         self.out(f"- **Parameter space:** {len(exp.parameter_space)} axis/axes")
-        for axis in exp.parameter_space:
+        space = space_endpoints_masked(exp.parameter_space) if self.i.hide_endpoints else exp.parameter_space
+        for axis, stored in zip(space, exp.parameter_space):
             if "values" in axis:
-                shown = ", ".join(str(v) for v in axis["values"][:10]) + (" …" if len(axis["values"]) > 10 else "")
+                masked = axis["values"] != stored["values"]
+                shown = ", ".join("(hidden)" if masked else str(v) for v in axis["values"][:10])
+                shown += " …" if len(axis["values"]) > 10 else ""
                 self.out(f"  - {self.text(axis.get('path'))}: {self.text(shown[:300])}")
             else:
                 step = f" step {axis['step']}" if axis.get("step") is not None else ""
@@ -134,7 +147,7 @@ class _Report:
                 scores.append(_with_ci(s["mean"], ci) if s else "—")
             body.append([
                 f"{row.rank}{'=' if row.tied else ''}", f"`{str(run.pk)[:8]}`",
-                self.cell(point_label(run.point), limit=POINT_CHARS), _with_ci(row.weighted_score, row.weighted_ci),
+                self.cell(self.point(run), limit=POINT_CHARS), _with_ci(row.weighted_score, row.weighted_ci),
                 *scores, f"{run.tokens_in:,} / {run.tokens_out:,}", f"{run.cost_estimate:.4f}",
                 _num(row.mean_latency_ms, 0), ", ".join(notes),
             ])
@@ -145,7 +158,7 @@ class _Report:
         status = f" ({run.approval})" if run.approval else ""
         self.out("## Best configuration", "",
                  f"Run `{run.pk}`{status}: weighted score {_with_ci(run.weighted_score, doc.score_ci)}, "
-                 f"point: {self.text(point_label(run.point))}.", "")
+                 f"point: {self.text(self.point(run))}.", "")
         for s in self.i.best_summaries:
             ci = (s.ci_low, s.ci_high) if s.ci_low is not None else None
             self.out(f"- {self.text(s.scorer_name)} (weight {s.weight:g}): {_with_ci(s.mean, ci)}, n={s.n}"
@@ -164,7 +177,7 @@ class _Report:
         if value is None:
             return "(not set)"
         if path.endswith(".endpoint"):
-            return self.i.endpoint_names.get(str(value), str(value))
+            return self.i.endpoint_names.get(str(value), "(hidden)" if self.i.hide_endpoints else str(value))
         return value if isinstance(value, str) else str(value)
 
     def baseline(self) -> None:
@@ -179,7 +192,7 @@ class _Report:
         delta = None if None in (base.weighted_score, best.weighted_score) else \
             best.weighted_score - base.weighted_score
         base_ci = weighted_interval(self.i.baseline_summaries)
-        self.out(f"Baseline: run `{base.pk}` ({self.text(point_label(base.point))}), weighted score "
+        self.out(f"Baseline: run `{base.pk}` ({self.text(self.point(base))}), weighted score "
                  f"{_with_ci(base.weighted_score, base_ci)} → {_with_ci(best.weighted_score, self.i.doc.score_ci)} "
                  f"(Δ {_signed(delta)}).", "")
         changes = config_diff(scrub(base.config, self.i.secrets), scrub(best.config, self.i.secrets))

@@ -6,19 +6,49 @@ batch is planned in one transaction once every earlier run of the sweep has fini
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 
-from apps.engine.config_paths import apply_point
+from apps.engine.config_paths import ConfigPathError, apply_point
 from apps.engine.planners.guided import GuidedSearch
+from apps.experiments.selectors import user_endpoint_ids
+from apps.experiments.services import experiment_validate
+from apps.experiments.validation import ExperimentInvalid
 from apps.runs.models import Run, Sweep
 from apps.runs.services.events import Kind, event_build
 from apps.runs.services.planning import run_config_hash, samples_fingerprint, select_items
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 4
 
 
 def guided_request(*, n: int, batch: int | None, state: dict) -> dict:
     return {"n": n, "batch": batch or DEFAULT_BATCH, "state": state, "told": []}
+
+
+def _proposal_checker(experiment):
+    """`check(point)`: the point's config when it validates for the experiment's owner, else None.
+
+    Points come from a space validated when the sweep started; this re-check guards against a damaged
+    or hand-edited search state, so that what runs is always what a saved experiment could hold.
+    """
+    owner = experiment.project.owner
+    endpoint_ids = user_endpoint_ids(user=owner)
+    base = {"name": experiment.name, "sample_data": experiment.sample_data}
+
+    def check(point: dict) -> dict | None:
+        try:
+            config = apply_point({"stages": experiment.pipeline_stages}, point)
+            experiment_validate(user=owner, data={**base, "pipeline_stages": config["stages"]},
+                                endpoint_ids=endpoint_ids)
+        except (ConfigPathError, ExperimentInvalid) as exc:
+            logger.warning("Guided sweep of experiment %s: proposal %s not planned: %s", experiment.pk, point, exc)
+            return None
+        return config
+
+    return check
 
 
 def guided_next_batch(*, sweep_id) -> int:
@@ -44,8 +74,11 @@ def guided_next_batch(*, sweep_id) -> int:
         fingerprint = samples_fingerprint(items)
         known = set(runs.values_list("config_hash", flat=True))
         new_runs = []
+        check = _proposal_checker(experiment) if points else None
         for offset, point in enumerate(points):
-            config = apply_point({"stages": experiment.pipeline_stages}, point)
+            config = check(point)
+            if config is None:
+                continue
             config_hash = run_config_hash(config=config, items_fingerprint=fingerprint, repeats=sweep.repeats)
             if config_hash not in known:
                 known.add(config_hash)

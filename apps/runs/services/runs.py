@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from apps.engine.config_paths import apply_point
 from apps.experiments.models import Experiment
-from apps.experiments.services import experiment_validate
+from apps.experiments.services import experiment_point_validate, experiment_validate
 from apps.experiments.validation import ExperimentInvalid
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.events import Kind, event_emit
@@ -15,15 +14,18 @@ from apps.runs.services.planning import run_config_hash, samples_fingerprint
 from apps.runs.services.sweeps import sweep_enqueue
 
 
-def _validate(*, user, experiment: Experiment, **overrides) -> dict:
-    data = {
+def _config_data(experiment: Experiment, **overrides) -> dict:
+    return {
         "name": experiment.name, "description": experiment.description, "sample_data": experiment.sample_data,
         "pipeline_stages": experiment.pipeline_stages, "scoring_config": experiment.scoring_config,
         "parameter_space": experiment.parameter_space, "repeats": experiment.repeats,
         "budget_tokens": experiment.budget_tokens,
         "budget_usd": None if experiment.budget_usd is None else float(experiment.budget_usd),
     } | overrides
-    return experiment_validate(user=user, data=data)
+
+
+def _validate(*, user, experiment: Experiment, **overrides) -> dict:
+    return experiment_validate(user=user, data=_config_data(experiment, **overrides))
 
 
 def parameter_space_validate(*, user, experiment: Experiment, parameter_space: list) -> list:
@@ -37,17 +39,19 @@ def parameter_space_validate(*, user, experiment: Experiment, parameter_space: l
 
 def run_adhoc(*, user, experiment: Experiment, point: dict | None = None, pipeline_stages: list | None = None,
               items: list | None = None, repeats: int | None = None) -> Run:
-    """One configuration over the experiment's samples (or inline items), run by a worker now."""
-    overrides = {}
+    """One configuration over the experiment's samples (or inline items), run by a worker now.
+
+    The stages with the point applied are validated as a whole, like a saved experiment's.
+    """
+    # The experiment's parameter space is not part of what this run executes.
+    overrides: dict = {"parameter_space": []}
     if pipeline_stages is not None:
         overrides["pipeline_stages"] = pipeline_stages
     if items is not None:
         overrides["sample_data"] = items
-    valid = _validate(user=user, experiment=experiment, **overrides)
-    try:
-        config = apply_point({"stages": valid["pipeline_stages"]}, point or {})
-    except (KeyError, IndexError, ValueError, TypeError) as exc:
-        raise ExperimentInvalid({"point": [f"Invalid parameter path: {exc}"]}) from exc
+    data = _config_data(experiment, **overrides)
+    valid, point = experiment_point_validate(user=user, data=data, point=point or {})
+    config = {"stages": valid["pipeline_stages"]}
     repeats = repeats or experiment.repeats
     run_items = valid["sample_data"]
     with transaction.atomic():
@@ -55,10 +59,10 @@ def run_adhoc(*, user, experiment: Experiment, point: dict | None = None, pipeli
             experiment=experiment, kind=Sweep.Kind.SINGLE, status=Sweep.Status.PENDING, repeats=repeats,
             created_by=user, runs_total=1,
             calls_total=len(run_items) * repeats * len(config["stages"]),
-            request={"type": "single", "point": point or {}, "items": run_items if items is not None else None},
+            request={"type": "single", "point": point, "items": run_items if items is not None else None},
         )
         run = Run.objects.create(
-            experiment=experiment, sweep=sweep, position=0, config=config, point=point or {},
+            experiment=experiment, sweep=sweep, position=0, config=config, point=point,
             config_hash=run_config_hash(config=config, items_fingerprint=samples_fingerprint(run_items), repeats=repeats),
         )
         sweep_enqueue(sweep_id=sweep.pk)
@@ -78,7 +82,8 @@ def run_set_approval(*, run: Run, approval: str) -> Run:
 def experiment_fork(*, user, run: Run, parameter_space: list, name: str | None = None) -> Experiment:
     """A new experiment whose stages are this run's configuration, with a new parameter space."""
     source = run.experiment
-    valid = _validate(user=user, experiment=source, pipeline_stages=run.config["stages"],
+    # Validated for the forking user: a run's stored config is not trusted to name only their endpoints.
+    valid = _validate(user=user, experiment=source, pipeline_stages=(run.config or {}).get("stages"),
                       parameter_space=parameter_space, name=name or f"{source.name} (fork)")
     with transaction.atomic():
         fork = Experiment.objects.create(project=source.project, **valid)
@@ -87,24 +92,25 @@ def experiment_fork(*, user, run: Run, parameter_space: list, name: str | None =
     return fork
 
 
-def cache_invalidate(*, runs) -> int:
-    """Delete the cached responses behind these runs' calls; the next sweep pays for them again."""
+def cache_invalidate(*, owner_id, runs) -> int:
+    """Delete `owner_id`'s cached responses behind these runs' calls; the next sweep pays for them again."""
     keys = set(StageResult.objects.filter(run__in=runs).exclude(cache_key="").values_list("cache_key", flat=True))
     deleted = 0
     keys_list = list(keys)
     for start in range(0, len(keys_list), 500):
-        deleted += ResponseCache.objects.filter(key__in=keys_list[start : start + 500]).delete()[0]
+        chunk = keys_list[start : start + 500]
+        deleted += ResponseCache.objects.filter(owner_id=owner_id, key__in=chunk).delete()[0]
     return deleted
 
 
 def cache_invalidate_run(*, run: Run) -> int:
-    deleted = cache_invalidate(runs=Run.objects.filter(pk=run.pk))
+    deleted = cache_invalidate(owner_id=run.experiment.project.owner_id, runs=Run.objects.filter(pk=run.pk))
     event_emit(kind=Kind.CACHE_INVALIDATED, experiment=run.experiment, run_id=run.pk, payload={"entries": deleted})
     return deleted
 
 
 def cache_invalidate_experiment(*, experiment: Experiment) -> int:
-    deleted = cache_invalidate(runs=Run.objects.filter(experiment=experiment))
+    deleted = cache_invalidate(owner_id=experiment.project.owner_id, runs=Run.objects.filter(experiment=experiment))
     event_emit(kind=Kind.CACHE_INVALIDATED, experiment=experiment, payload={"entries": deleted,
                                                                             "at": timezone.now().isoformat()})
     return deleted
