@@ -179,13 +179,19 @@ class ScoreSummaryAdmin(ResultAdmin):
 class ResponseCacheAdmin(ReadOnlyAdmin):
     # Deleting cached responses is how cache invalidation is done.
     allow_delete = True
-    list_display = ["__str__", "provider", "model", "base_url", "tokens_in", "tokens_out", "latency_ms", "created_at"]
+    list_display = ["__str__", "owner", "provider", "model", "base_url", "tokens_in", "tokens_out", "latency_ms",
+                    "created_at"]
     list_filter = ["provider", "created_at"]
-    search_fields = ["=key", "=origin_run", "model", "base_url"]
+    list_select_related = ["owner"]
+    search_fields = ["=key", "=origin_run", "model", "base_url", "owner__username"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    readonly_fields = ["origin_run_link"]
-    exclude = ["origin_run"]
+    readonly_fields = ["owner_link", "origin_run_link"]
+    exclude = ["owner", "origin_run"]
+
+    @admin.display(description="owner", ordering="owner__username")
+    def owner_link(self, obj: ResponseCache) -> str:
+        return admin_link(obj.owner)
 
     @admin.display(description="origin run")
     def origin_run_link(self, obj: ResponseCache) -> str:

@@ -1,7 +1,8 @@
 """What scorers reach the outside world through: cached judge calls, cached embeddings, webhooks.
 
-Judge and embedding calls use the same response cache as generation calls, so re-scoring costs
-nothing for calls already made; webhooks go out under the WEBHOOK egress policy.
+Judge and embedding calls use the same response cache as generation calls, scoped to the same
+owner, so re-scoring costs nothing for calls already made; webhooks go out under the WEBHOOK egress
+policy.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 
 from apps.engine import egress
-from apps.engine.hashing import call_cache_key, sha256_of
+from apps.engine.hashing import call_cache_key, embedding_cache_key
 from apps.engine.scorers.webhook import http_post_json
 from apps.engine.types import ChatRequest, Completion
 from apps.runs.models import ResponseCache
@@ -21,7 +22,8 @@ def cache_store(*, entries: list[ResponseCache]) -> None:
 
 
 class ScoringBackend:
-    """`host` provides `db(fn, **kw)`, `endpoints`, `endpoint_call(endpoint_id, fn)` and `allowlist`."""
+    """`host` provides `db(fn, **kw)`, `endpoints`, `endpoint_call(endpoint_id, fn)`, `allowlist` and
+    `cache_owner` (the user whose cache entries are read and written)."""
 
     def __init__(self, host) -> None:
         self.host = host
@@ -33,13 +35,14 @@ class ScoringBackend:
 
     async def judge(self, endpoint_id: str, request: ChatRequest) -> Completion:
         spec = self.host.endpoints[endpoint_id]
-        key = call_cache_key(provider=spec.kind, base_url=spec.base_url, model=request.model,
+        owner = self.host.cache_owner
+        key = call_cache_key(owner=owner, provider=spec.kind, base_url=spec.base_url, model=request.model,
                              messages=request.messages, params=request.params, repeat=0)
-        hit = (await self.host.db(recording.cache_get_many, keys=[key])).get(key)
+        hit = (await self.host.db(recording.cache_get_many, owner_id=owner, keys=[key])).get(key)
         if hit is not None:
             return Completion(hit.text, hit.tokens_in, hit.tokens_out, hit.latency_ms, hit.finish_reason)
         completion = await self.host.endpoint_call(endpoint_id, lambda provider: provider.complete(request))
-        entry = ResponseCache(key=key, provider=spec.kind, base_url=spec.base_url, model=request.model,
+        entry = ResponseCache(key=key, owner_id=owner, provider=spec.kind, base_url=spec.base_url, model=request.model,
                               response=completion.text, finish_reason=completion.finish_reason,
                               tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
                               latency_ms=completion.latency_ms, origin_run="judge")
@@ -48,9 +51,10 @@ class ScoringBackend:
 
     async def embed(self, endpoint_id: str, model: str, texts: list[str]) -> list[list[float]]:
         spec = self.host.endpoints[endpoint_id]
-        keys = [sha256_of({"embedding": True, "provider": spec.kind, "base_url": spec.base_url, "model": model,
-                           "text": text}) for text in texts]
-        hits = await self.host.db(recording.cache_get_many, keys=keys)
+        owner = self.host.cache_owner
+        keys = [embedding_cache_key(owner=owner, provider=spec.kind, base_url=spec.base_url, model=model, text=text)
+                for text in texts]
+        hits = await self.host.db(recording.cache_get_many, owner_id=owner, keys=keys)
         missing = [(key, text) for key, text in zip(keys, texts) if key not in hits]
         vectors = {key: json.loads(hit.text) for key, hit in hits.items()}
         if missing:
@@ -60,8 +64,8 @@ class ScoringBackend:
             entries = []
             for (key, _), vector in zip(missing, fresh):
                 vectors[key] = vector
-                entries.append(ResponseCache(key=key, provider=spec.kind, base_url=spec.base_url, model=model,
-                                             response=json.dumps(vector), origin_run="embedding"))
+                entries.append(ResponseCache(key=key, owner_id=owner, provider=spec.kind, base_url=spec.base_url,
+                                             model=model, response=json.dumps(vector), origin_run="embedding"))
             await self.host.db(cache_store, entries=entries)
         return [vectors[key] for key in keys]
 

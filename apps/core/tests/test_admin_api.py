@@ -23,8 +23,8 @@ def test_an_admin_reads_the_settings(admin_api):
     assert {"max_concurrent_runs", "max_tokens_per_sweep", "max_calls_per_sweep", "egress_allowlist"} <= set(body)
 
 
-def test_an_admin_updates_settings_and_only_the_given_fields_change(admin_api, owner):
-    endpoint = endpoint_create(owner=owner, label="shared", base_url="http://ollama:11434/v1", api_key="k" * 20)
+def test_an_admin_updates_settings_and_only_the_given_fields_change(admin_api, admin_user):
+    endpoint = endpoint_create(owner=admin_user, label="shared", base_url="http://ollama:11434/v1", api_key="k" * 20)
     body = {
         "allow_guest_access": True, "default_endpoint": str(endpoint.pk), "default_model": "llama3",
         "max_concurrent_runs": 8,
@@ -102,7 +102,7 @@ def test_stats_count_rows_states_calls_and_cost(admin_api, owner, other_user, dj
     Run.objects.create(
         **common, config_hash="3" * 64, status="failed", calls=4, tokens_in=7, cost_estimate=Decimal("0.5")
     )
-    ResponseCache.objects.create(key="k" * 64, provider="openai", base_url="u", model="m", response="r")
+    ResponseCache.objects.create(key="k" * 64, owner=owner, provider="openai", base_url="u", model="m", response="r")
     with django_assert_max_num_queries(12):
         body = admin_api.get(STATS).json()
     assert body["users"] == 3 and body["projects"] == 2 and body["experiments"] == 2

@@ -104,8 +104,8 @@ def world(owner, admin_user):
         export=ExportRecord.objects.create(project=project, experiment=experiment, run=runs[0], format="json"),
         summary=ScoreSummary.objects.create(run=runs[0], scorer_name="keyword", mean=0.5, std=0.1, n=2,
                                             ci_low=0.4, ci_high=0.6),
-        cache=ResponseCache.objects.create(key="c" * 64, provider="openai", base_url="http://x/v1", model="m",
-                                           response="hello", origin_run=str(runs[0].pk)),
+        cache=ResponseCache.objects.create(key="c" * 64, owner=owner, provider="openai", base_url="http://x/v1",
+                                           model="m", response="hello", origin_run=str(runs[0].pk)),
         delivery=WebhookDelivery.objects.create(webhook=webhook, event=event, status_code=500),
         schedule=Schedule.objects.create(name="reconcile", func="math.floor", schedule_type=Schedule.MINUTES),
         tasks=[
@@ -431,17 +431,18 @@ def settings_form(**changes) -> dict:
     return {**data, **changes}
 
 
-def test_system_settings_save_and_never_show_the_setup_token_hash(staff, world):
+def test_system_settings_save_and_never_show_the_setup_token_hash(staff, world, admin_user):
     SystemSettings.objects.filter(pk=1).update(setup_token_hash="f" * 64)
     allowlist = " llm.internal:8080 \n\n10.0.0.0/8\n[fd00::1]:11434\n192.168.1.20"
     url = admin_url(SystemSettings, "change", 1)
+    own = Endpoint.objects.create(owner=admin_user, label="Admin's vLLM", base_url="http://127.0.0.1:8001/v1")
 
-    response = staff.post(url, settings_form(allow_guest_access="on", default_endpoint=world.endpoint.pk,
+    response = staff.post(url, settings_form(allow_guest_access="on", default_endpoint=own.pk,
                                              egress_allowlist=allowlist))
 
     assert response.status_code == 302
     system = SystemSettings.load()
-    assert system.allow_guest_access and system.default_endpoint == world.endpoint
+    assert system.allow_guest_access and system.default_endpoint == own
     assert system.egress_allowlist == "llm.internal:8080\n10.0.0.0/8\n[fd00::1]:11434\n192.168.1.20"
     assert "f" * 64 not in staff.get(url).content.decode()
 

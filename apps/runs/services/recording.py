@@ -16,7 +16,8 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.engine.pipeline import CachedCall, PipelineOutcome
+from apps.engine.pipeline import CachedCall, CallResult, PipelineOutcome
+from apps.engine.types import EndpointSpec
 from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.events import Kind, event_build
 from apps.runs.services.scoring import experiment_best_score, new_best_event, scores_store_many
@@ -83,11 +84,16 @@ def leases_renew(*, sweep_id, owner: str, run_ids: list[str]) -> None:
         )
 
 
-def cache_get_many(keys: list[str]) -> dict[str, CachedCall]:
+# A finished call waiting to be stored: (the run that made it, its endpoint, the call).
+FreshCall = tuple[str, EndpointSpec, CallResult]
+
+
+def cache_get_many(*, owner_id: str, keys: list[str]) -> dict[str, CachedCall]:
+    """The owner's cached calls among `keys` (keys already embed the owner; filtered again regardless)."""
     found: dict[str, CachedCall] = {}
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), 500):
-        rows = ResponseCache.objects.filter(key__in=unique[start : start + 500]).values_list(
+        rows = ResponseCache.objects.filter(owner_id=owner_id, key__in=unique[start : start + 500]).values_list(
             "key", "response", "tokens_in", "tokens_out", "latency_ms", "finish_reason", "origin_run"
         )
         for key, text, tin, tout, latency, finish, origin in rows:
@@ -103,29 +109,33 @@ def _run_status(outcome: PipelineOutcome) -> str:
     return Run.Status.COMPLETED
 
 
-def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int, list]],
-                    stopping: str | None, endpoints: dict, specs: list | None = None,
-                    best: dict | None = None) -> list[str]:
-    """Store finished runs in one transaction; returns the kinds of events written.
+def calls_cache_store(*, owner_id: str, calls: list[FreshCall]) -> None:
+    """Store finished calls as cache entries of `owner_id`, each remembering the run that made it."""
+    if calls:
+        ResponseCache.objects.bulk_create(
+            [ResponseCache(key=r.cache_key, owner_id=owner_id, provider=endpoint.kind, base_url=endpoint.base_url,
+                           model=r.model, response=r.text, finish_reason=r.finish_reason, tokens_in=r.tokens_in,
+                           tokens_out=r.tokens_out, latency_ms=r.latency_ms, origin_run=run_id)
+             for run_id, endpoint, r in calls],
+            ignore_conflicts=True, batch_size=500,
+        )
 
-    `stopping` is None, "paused" (interrupted runs go back to pending) or "stopped" (cancelled).
+
+def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int, list]],
+                    stopping: str | None, calls: list[FreshCall], cache_owner: str,
+                    specs: list | None = None, best: dict | None = None) -> list[str]:
+    """Store finished calls and finished runs in one transaction; returns the kinds of events written.
+
+    `calls` are every fresh call since the last flush, finished runs' calls among them (see
+    `calls_cache_store`); `stopping` is None, "paused" (interrupted runs go back to pending) or
+    "stopped" (cancelled).
     """
     now = timezone.now()
     events = []
     kinds: list[str] = []
     best = best if best is not None else {"score": experiment_best_score(experiment=experiment)}
     with transaction.atomic():
-        fresh = [r for _, outcome, *_ in finished for r in outcome.results if r.fresh and not r.error]
-        if fresh:
-            ResponseCache.objects.bulk_create(
-                [ResponseCache(key=r.cache_key, provider=endpoints[r.endpoint_id].kind,
-                               base_url=endpoints[r.endpoint_id].base_url,
-                               model=r.model, response=r.text, finish_reason=r.finish_reason,
-                               tokens_in=r.tokens_in, tokens_out=r.tokens_out, latency_ms=r.latency_ms,
-                               origin_run=run.id)
-                 for run, outcome, *_ in finished for r in outcome.results if r.fresh and not r.error],
-                ignore_conflicts=True, batch_size=500,
-            )
+        calls_cache_store(owner_id=cache_owner, calls=calls)
         stage_rows: list[StageResult] = []
         scored: list[tuple[str, list[dict]]] = []
         completed: list[tuple[str, str, int, str]] = []
