@@ -35,6 +35,8 @@ HOST = envstr("HOST", "0.0.0.0")
 PORT = envint("PORT", 8400)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+# Proxy addresses/CIDRs whose X-Forwarded-For/-Proto are believed; empty: no proxy, headers ignored.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 
 DEFAULT_ENDPOINT_URL = envstr("DEFAULT_ENDPOINT_URL")
 DEFAULT_ENDPOINT_KEY = envstr("DEFAULT_ENDPOINT_KEY")
@@ -85,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,6 +171,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The address TrustedProxyMiddleware resolved, never django-ipware's reading of X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "apps.core.middleware.proxy.request_client_ip"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -177,6 +182,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if envbool("BEHIND_TLS_PROXY", False):
+    # TrustedProxyMiddleware drops X-Forwarded-Proto from peers outside TRUSTED_PROXIES (when set).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "en-us"
@@ -218,6 +224,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.ViewMetadata",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -229,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.openapi.add_error_responses",
+    ],
 }
 
 if REDIS_URL:
