@@ -18,6 +18,8 @@ api_v1 = [
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
+handler404 = "apps.core.errors_views.not_found"
+
 urlpatterns = [
     path("health", health, name="health"),
     path("api/v1/", include(api_v1)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,22 +11,30 @@ from rest_framework.views import APIView
 
 from apps.accounts import services
 from apps.accounts.models import ApiKey
-from apps.accounts.serializers import ApiKeyInput, ApiKeyOutput, LoginInput, SetupInput, UserOutput
+from apps.accounts.serializers import (
+    ApiKeyCreatedOutput, ApiKeyInput, ApiKeyOutput, LoginInput, SessionOutput, SetupInput, UserOutput,
+)
 from apps.accounts.tokens import token_issue
+from apps.core.openapi import field_errors_response
 
 
 class SetupApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=SetupInput, responses={201: UserOutput})
+    @extend_schema(request=SetupInput, responses={
+        201: SessionOutput,
+        403: field_errors_response("Setup is already complete, or the setup token is missing or wrong (`token`)."),
+    })
     def post(self, request):
         data = SetupInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             user = services.setup_complete(**data.validated_data)
         except services.SetupError as exc:
-            return Response({exc.field: [str(exc)]}, status=exc.status)
+            # A refusal that names no field reads like every other refusal: {"detail": "..."}.
+            body = {"detail": str(exc)} if exc.field == "detail" else {exc.field: [str(exc)]}
+            return Response(body, status=exc.status)
         token, ttl = token_issue(user_id=user.pk)
         body = {"user": UserOutput(user).data, "access_token": token, "token_type": "bearer", "expires_in": ttl}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -36,7 +44,9 @@ class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=LoginInput)
+    @extend_schema(request=LoginInput, responses={
+        200: SessionOutput, 429: OpenApiResponse(description="Too many failed login attempts; try again later."),
+    })
     def post(self, request):
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -65,7 +75,7 @@ class ApiKeyListApi(APIView):
         keys = ApiKey.objects.filter(user=request.user)
         return Response(ApiKeyOutput(keys, many=True).data)
 
-    @extend_schema(request=ApiKeyInput, responses={201: ApiKeyOutput})
+    @extend_schema(request=ApiKeyInput, responses={201: ApiKeyCreatedOutput})
     def post(self, request):
         data = ApiKeyInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -75,6 +85,7 @@ class ApiKeyListApi(APIView):
 
 
 class ApiKeyDetailApi(APIView):
+    @extend_schema(responses={204: None})
     def delete(self, request, key_id):
         key = get_object_or_404(ApiKey, pk=key_id, user=request.user)
         key.revoke()

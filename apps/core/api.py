@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
@@ -38,7 +39,16 @@ def allowlist_clean(text: str) -> str:
 class OwnEndpointField(serializers.PrimaryKeyRelatedField):
     """An endpoint id that must belong to the requesting user."""
 
-    default_error_messages = {"does_not_exist": "Choose one of your own endpoints (no endpoint {pk_value} of yours)."}
+    default_error_messages = {
+        "does_not_exist": "Choose one of your own endpoints (no endpoint {pk_value} of yours).",
+        "blank": "Send an endpoint id, or null for none.",
+    }
+
+    def run_validation(self, data=empty):
+        # DRF reads "" as null for relations; the schema documents a uuid or null, so say so instead.
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
 
     def get_queryset(self):
         return super().get_queryset().filter(owner=self.context["request"].user)

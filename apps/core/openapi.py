@@ -7,6 +7,8 @@ belong to no field under `detail` or `non_field_errors`.
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse
+
 ERROR = "Error"
 FIELD_ERRORS = "FieldErrors"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -39,6 +41,11 @@ WITH_BODY = {
     "413": "The request body is larger than the limit.",
     "415": "The request body is not JSON.",
 }
+
+
+def field_errors_response(description: str) -> OpenApiResponse:
+    """For a view's extend_schema: a refusal other than 400 whose body is keyed by field, like a 400's."""
+    return OpenApiResponse(response={"$ref": f"#/components/schemas/{FIELD_ERRORS}"}, description=description)
 
 
 def _response(description: str, component: str) -> dict:

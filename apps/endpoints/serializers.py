@@ -1,7 +1,20 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.fields import PositiveFloatField, UriField
 from apps.endpoints import services
 from apps.endpoints.models import Endpoint
+
+
+_PRICE = {"type": "number", "minimum": 0, "description": "USD per 1M tokens."}
+
+
+@extend_schema_field({"type": "object", "maxProperties": services.MAX_PRICED_MODELS, "additionalProperties": {
+    "type": "object", "properties": {"input": _PRICE, "output": _PRICE}, "required": ["input", "output"],
+    "additionalProperties": False,
+}})
+class ModelPricesField(serializers.JSONField):
+    """Prices by model name; the service checks them."""
 
 
 class EndpointInput(serializers.Serializer):
@@ -9,15 +22,15 @@ class EndpointInput(serializers.Serializer):
 
     label = serializers.CharField(max_length=services.MAX_LABEL)
     kind = serializers.ChoiceField(choices=Endpoint.Kind.choices, required=False)
-    base_url = serializers.CharField(max_length=services.MAX_URL)
+    base_url = UriField(max_length=services.MAX_URL)
     api_key = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=services.MAX_KEY,
         help_text='Write-only. Omit to keep the stored key, send "" to clear it.',
     )
     max_concurrency = serializers.IntegerField(min_value=1, max_value=services.MAX_CONCURRENCY, required=False)
-    connect_timeout_s = serializers.FloatField(min_value=0, max_value=services.MAX_TIMEOUT_S, required=False)
-    read_timeout_s = serializers.FloatField(min_value=0, max_value=services.MAX_TIMEOUT_S, required=False)
-    model_prices = serializers.JSONField(required=False, help_text='{"model": {"input": 0.15, "output": 0.6}}')
+    connect_timeout_s = PositiveFloatField(max_value=services.MAX_TIMEOUT_S, required=False)
+    read_timeout_s = PositiveFloatField(max_value=services.MAX_TIMEOUT_S, required=False)
+    model_prices = ModelPricesField(required=False, help_text='{"model": {"input": 0.15, "output": 0.6}}')
     is_active = serializers.BooleanField(required=False)
 
 

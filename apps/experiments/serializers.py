@@ -3,24 +3,40 @@ input serializers here document the request body for the OpenAPI schema."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.fields import JsonObjectField
 from apps.experiments.models import Experiment
 from apps.experiments.secrets import endpoint_ids_masked, scoring_config_masked
+from apps.experiments.validation import MAX_AXES, MAX_BIGINT, MAX_BUDGET_USD
 from apps.runs.models import Run
+
+
+@extend_schema_field({"type": "array", "items": {"anyOf": [
+    {"type": "string", "description": 'Shorthand for {"input": "..."}.'}, {"type": "object", "additionalProperties": {}},
+]}, "maxItems": settings.MAX_SAMPLE_ITEMS})
+class _SampleData(serializers.JSONField):
+    """Documents sample_data: items are objects, or strings as shorthand."""
 
 
 class ExperimentUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    sample_data = serializers.JSONField(required=False, help_text="A list of items (see the module docs).")
-    pipeline_stages = serializers.JSONField(help_text="1..N stages: name, endpoint, model, templates, params.")
-    scoring_config = serializers.JSONField(required=False, help_text='{"scorers": [{"type", "name", "weight", "options"}]}')
-    parameter_space = serializers.JSONField(required=False, help_text="Axes: {path, values} or {path, min, max, step|distribution}.")
+    sample_data = _SampleData(required=False, help_text="A list of items (see the module docs).")
+    pipeline_stages = serializers.ListField(
+        child=serializers.DictField(), min_length=1, max_length=settings.MAX_STAGES,
+        help_text="1..N stages: name, endpoint, model, templates, params.")
+    scoring_config = JsonObjectField(required=False, help_text='{"scorers": [{"type", "name", "weight", "options"}]}')
+    parameter_space = serializers.ListField(
+        child=serializers.DictField(), required=False, max_length=MAX_AXES,
+        help_text="Axes: {path, values} or {path, min, max, step|distribution}.")
     repeats = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    budget_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    budget_usd = serializers.DecimalField(required=False, allow_null=True, max_digits=12, decimal_places=4)
+    budget_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_BIGINT)
+    # A JSON number, not a decimal string: the validator refuses strings.
+    budget_usd = serializers.DecimalField(required=False, allow_null=True, max_digits=12, decimal_places=4,
+                                          coerce_to_string=False, min_value=0, max_value=MAX_BUDGET_USD)
 
 
 class ExperimentCreateInput(ExperimentUpdateInput):

@@ -41,7 +41,8 @@ class ExportApi(APIView):
 
 def _schema(fmt: str):
     media_type = CONTENT_TYPES[fmt][0].split(";")[0]
-    body = OpenApiTypes.OBJECT if fmt == "json" else OpenApiTypes.STR
+    # The YAML file is a mapping, like the JSON one; clients that parse it get an object.
+    body = OpenApiTypes.OBJECT if fmt in ("json", "yaml") else OpenApiTypes.STR
     return extend_schema(
         operation_id=f"experiments_export_{fmt}", parameters=[serializers.ExportQuery],
         responses={(200, media_type): OpenApiResponse(body),

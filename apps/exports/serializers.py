@@ -9,5 +9,5 @@ class ExportQuery(serializers.Serializer):
 class CompareQuery(serializers.Serializer):
     a = serializers.UUIDField(help_text="The first run.")
     b = serializers.UUIDField(help_text="The second run.")
-    offset = serializers.IntegerField(min_value=0, default=0, help_text="First item to include.")
+    offset = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0, help_text="First item to include.")
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100, help_text="Items per page.")

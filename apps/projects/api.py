@@ -37,6 +37,16 @@ def _detail(request, project_id) -> Response:
     return Response(ProjectDetailOutput(project, context={"experiments": experiments}).data)
 
 
+def _viewer(request) -> dict:
+    """Serializer context naming the reader: endpoint ids are shown to their owner only."""
+    return {"viewer": request.user}
+
+
+def _with_project(saved: SavedConfig, project: Project) -> SavedConfig:
+    saved.project = project
+    return saved
+
+
 class ProjectListApi(ServiceErrorsMixin, GenericAPIView):
     guest_readable = True
     serializer_class = ProjectOutput
@@ -99,7 +109,9 @@ class SavedConfigListApi(ServiceErrorsMixin, GenericAPIView):
     def get(self, request, id):
         project = selectors.project_get(user=request.user, project_id=id)
         page = self.paginate_queryset(self.filter_queryset(selectors.saved_config_list(project=project)))
-        return self.get_paginated_response(SavedConfigOutput(page, many=True).data)
+        # The configs share one project: its owner decides for all of them (no query per row).
+        page = [_with_project(saved, project) for saved in page]
+        return self.get_paginated_response(SavedConfigOutput(page, many=True, context=_viewer(request)).data)
 
     @extend_schema(request=SavedConfigInput, responses={201: SavedConfigOutput})
     def post(self, request, id):
@@ -115,7 +127,7 @@ class SavedConfigListApi(ServiceErrorsMixin, GenericAPIView):
             score=fields["score"],
             notes=fields["notes"],
         )
-        return Response(SavedConfigOutput(saved).data, status=status.HTTP_201_CREATED)
+        return Response(SavedConfigOutput(saved, context=_viewer(request)).data, status=status.HTTP_201_CREATED)
 
 
 class SavedConfigDetailApi(APIView):
@@ -124,8 +136,8 @@ class SavedConfigDetailApi(APIView):
     @extend_schema(responses=SavedConfigOutput)
     def get(self, request, id, config_id):
         project = selectors.project_get(user=request.user, project_id=id)
-        saved = get_object_or_404(SavedConfig, pk=config_id, project=project)
-        return Response(SavedConfigOutput(saved).data)
+        saved = _with_project(get_object_or_404(SavedConfig, pk=config_id, project=project), project)
+        return Response(SavedConfigOutput(saved, context=_viewer(request)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, id, config_id):

@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.fields import JsonObjectField
 from apps.projects.models import ExportRecord, Project, SavedConfig
 from apps.projects.services import MAX_NAME, MAX_TEXT
+from apps.runs.masking import endpoints_hidden, saved_config_masked
 
 
 class ProjectInput(serializers.Serializer):
@@ -45,7 +47,7 @@ class ProjectDetailOutput(ProjectOutput):
 
 class SavedConfigInput(serializers.Serializer):
     name = serializers.CharField(max_length=MAX_NAME)
-    config = serializers.JSONField()
+    config = JsonObjectField()
     run = serializers.UUIDField(required=False, allow_null=True, default=None)
     score = serializers.FloatField(min_value=0.0, max_value=1.0, required=False, allow_null=True, default=None)
     notes = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
@@ -57,9 +59,17 @@ class SavedConfigInput(serializers.Serializer):
 
 
 class SavedConfigOutput(serializers.ModelSerializer):
+    """Pass the reader as context["viewer"]; anyone else than the owner gets endpoint ids as None."""
+
     class Meta:
         model = SavedConfig
         fields = ["id", "name", "config", "run", "score", "notes", "created_at"]
+
+    def to_representation(self, saved: SavedConfig) -> dict:
+        data = super().to_representation(saved)
+        if endpoints_hidden(viewer=self.context.get("viewer"), owner_id=saved.project.owner_id):
+            data["config"] = saved_config_masked(data["config"])
+        return data
 
 
 class ExportOutput(serializers.ModelSerializer):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.endpoints.usage import missing_endpoints
 from apps.experiments.selectors import experiment_get
 from apps.experiments.validation import ExperimentInvalid
 from apps.runs import selectors, serializers
-from apps.runs.models import Run
+from apps.runs.models import Run, Sweep
 from apps.runs.services import runs as run_services
 from apps.runs.services import sweeps
 from apps.runs.services.estimate import plan_estimate
@@ -25,13 +26,31 @@ def _problem(exc: Exception) -> Response:
     return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
 
 
+def _viewer(request) -> dict:
+    """Serializer context naming the reader: endpoint ids are shown to their owner only."""
+    return {"viewer": request.user}
+
+
+class _ViewerContext:
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_viewer(self.request)}
+
+
 class SweepStartApi(APIView):
-    @extend_schema(request=serializers.SweepInput)
+    @extend_schema(request=serializers.SweepInput,
+                   responses={202: serializers.SweepStartedOutput, 200: serializers.DryRunOutput},
+                   description="Starts a sweep (202), or with dry_run plans and estimates it without running (200).")
     def post(self, request, experiment_id):
         experiment = experiment_get(user=request.user, experiment_id=experiment_id)
         data = serializers.SweepInput(data=request.data)
         data.is_valid(raise_exception=True)
         opts = data.validated_data
+        # Endpoints deleted since the experiment was saved: refuse before planning and estimating.
+        missing = missing_endpoints(
+            pipeline_stages=experiment.pipeline_stages, scoring_config=experiment.scoring_config,
+            parameter_space=experiment.parameter_space if opts["parameter_space"] is None else opts["parameter_space"])
+        if missing:
+            return Response(missing, status=status.HTTP_400_BAD_REQUEST)
         try:
             space = experiment.parameter_space
             if opts["parameter_space"] is not None:
@@ -43,20 +62,21 @@ class SweepStartApi(APIView):
                 plan = sweep_plan(experiment=experiment, parameter_space=space, **common)
                 return Response({"dry_run": True, "runs": len(plan.runs), "calls": plan.calls, "note": plan.note,
                                  "points": [r.point for r in plan.runs[:100]],
-                                 "estimate": plan_estimate(plan).as_dict()})
+                                 "estimate": plan_estimate(plan, owner_id=experiment.project.owner_id).as_dict()})
             sweep, plan = sweeps.sweep_start(
                 user=request.user, experiment=experiment, parameter_space=space,
                 budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"),
                 **common)
         except (ExperimentInvalid, SweepRequestInvalid, sweeps.SteeringError) as exc:
             return _problem(exc)
-        body = {"sweep": serializers.SweepOutput(sweep).data, "note": plan.note}
+        body = {"sweep": serializers.SweepOutput(sweep, context=_viewer(request)).data, "note": plan.note}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class SteeringApi(APIView):
     action = ""
 
+    @extend_schema(request=None, responses=serializers.SweepOutput)
     def post(self, request, experiment_id):
         experiment = experiment_get(user=request.user, experiment_id=experiment_id)
         action = {"pause": sweeps.sweep_pause, "resume": sweeps.sweep_resume, "stop": sweeps.sweep_stop}[self.action]
@@ -64,11 +84,11 @@ class SteeringApi(APIView):
             sweep = action(experiment=experiment)
         except sweeps.SteeringError as exc:
             return _problem(exc)
-        return Response(serializers.SweepOutput(sweep).data)
+        return Response(serializers.SweepOutput(sweep, context=_viewer(request)).data)
 
 
 class RedirectApi(APIView):
-    @extend_schema(request=serializers.RedirectInput)
+    @extend_schema(request=serializers.RedirectInput, responses=serializers.RedirectOutput)
     def post(self, request, experiment_id):
         experiment = experiment_get(user=request.user, experiment_id=experiment_id)
         data = serializers.RedirectInput(data=request.data)
@@ -81,7 +101,8 @@ class RedirectApi(APIView):
                 n=data.validated_data.get("n"), seed=data.validated_data.get("seed"))
         except (ExperimentInvalid, SweepRequestInvalid, sweeps.SteeringError) as exc:
             return _problem(exc)
-        return Response({"sweep": serializers.SweepOutput(sweep).data, "removed_runs": removed, "added_runs": added})
+        return Response({"sweep": serializers.SweepOutput(sweep, context=_viewer(request)).data,
+                         "removed_runs": removed, "added_runs": added})
 
 
 class RunFilter(django_filters.FilterSet):
@@ -94,39 +115,45 @@ class RunFilter(django_filters.FilterSet):
         fields = ["status", "approval", "sweep"]
 
 
-class ExperimentRunsApi(ListAPIView):
+class ExperimentRunsApi(_ViewerContext, ListAPIView):
     serializer_class = serializers.RunListOutput
     filterset_class = RunFilter
     ordering_fields = ["position", "weighted_score", "tokens_in", "tokens_out", "cost_estimate", "duration_ms",
                        "completed_at", "created_at"]
     ordering = ["position"]
     guest_readable = True
+    queryset = Run.objects.none()  # for schema introspection; requests use the selector
 
     def get_queryset(self):
         experiment = experiment_get(user=self.request.user, experiment_id=self.kwargs["experiment_id"])
-        return selectors.run_list(user=self.request.user, experiment_id=experiment.pk)
+        return selectors.run_list(user=self.request.user, experiment_id=experiment.pk).select_related(
+            "experiment__project")
 
 
-class ExperimentSweepsApi(ListAPIView):
+class ExperimentSweepsApi(_ViewerContext, ListAPIView):
     serializer_class = serializers.SweepOutput
     guest_readable = True
+    queryset = Sweep.objects.none()  # for schema introspection; requests use the selector
     ordering = ["-created_at"]
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
         experiment = experiment_get(user=self.request.user, experiment_id=self.kwargs["experiment_id"])
-        return selectors.sweep_list(user=self.request.user, experiment_id=experiment.pk)
+        return selectors.sweep_list(user=self.request.user, experiment_id=experiment.pk).select_related(
+            "experiment__project")
 
 
 class SweepDetailApi(APIView):
     guest_readable = True
 
+    @extend_schema(responses=serializers.SweepOutput)
     def get(self, request, sweep_id):
-        return Response(serializers.SweepOutput(selectors.sweep_get(user=request.user, sweep_id=sweep_id)).data)
+        sweep = selectors.sweep_get(user=request.user, sweep_id=sweep_id)
+        return Response(serializers.SweepOutput(sweep, context=_viewer(request)).data)
 
 
 class RunCreateApi(APIView):
-    @extend_schema(request=serializers.AdhocRunInput)
+    @extend_schema(request=serializers.AdhocRunInput, responses={202: serializers.RunListOutput})
     def post(self, request):
         data = serializers.AdhocRunInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,27 +165,31 @@ class RunCreateApi(APIView):
                                          repeats=opts.get("repeats"))
         except ExperimentInvalid as exc:
             return _problem(exc)
-        return Response(serializers.RunListOutput(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(serializers.RunListOutput(run, context=_viewer(request)).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class RunDetailApi(APIView):
     guest_readable = True
 
+    @extend_schema(responses=serializers.RunDetailOutput)
     def get(self, request, run_id):
-        return Response(serializers.RunDetailOutput(selectors.run_get(user=request.user, run_id=run_id)).data)
+        run = selectors.run_get(user=request.user, run_id=run_id)
+        return Response(serializers.RunDetailOutput(run, context=_viewer(request)).data)
 
 
 class RunApprovalApi(APIView):
     approval = ""
 
+    @extend_schema(request=None, responses=serializers.RunListOutput)
     def post(self, request, run_id):
         run = selectors.run_get(user=request.user, run_id=run_id)
         run = run_services.run_set_approval(run=run, approval=self.approval)
-        return Response(serializers.RunListOutput(run).data)
+        return Response(serializers.RunListOutput(run, context=_viewer(request)).data)
 
 
 class RunForkApi(APIView):
-    @extend_schema(request=serializers.ForkInput)
+    @extend_schema(request=serializers.ForkInput, responses={201: serializers.ForkOutput})
     def post(self, request, run_id):
         run = selectors.run_get(user=request.user, run_id=run_id)
         data = serializers.ForkInput(data=request.data)
@@ -173,12 +204,14 @@ class RunForkApi(APIView):
 
 
 class RunCacheApi(APIView):
+    @extend_schema(responses={200: serializers.CacheClearedOutput})
     def delete(self, request, run_id):
         run = selectors.run_get(user=request.user, run_id=run_id)
         return Response({"deleted_entries": run_services.cache_invalidate_run(run=run)})
 
 
 class ExperimentCacheApi(APIView):
+    @extend_schema(responses={200: serializers.CacheClearedOutput})
     def delete(self, request, experiment_id):
         experiment = experiment_get(user=request.user, experiment_id=experiment_id)
         return Response({"deleted_entries": run_services.cache_invalidate_experiment(experiment=experiment)})

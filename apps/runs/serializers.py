@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from apps.experiments.secrets import point_endpoints_masked, space_endpoints_masked
+from apps.experiments.validation import MAX_BIGINT
+from apps.runs.masking import endpoints_hidden, run_config_masked, text_endpoints_masked
 from apps.runs.models import Run, Score, StageResult, Sweep
 
 SWEEP_TYPES = ["grid", "random", "guided"]
@@ -8,13 +11,15 @@ SWEEP_TYPES = ["grid", "random", "guided"]
 class SweepInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=SWEEP_TYPES, default="grid")
     n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
-    seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+    seed = serializers.IntegerField(min_value=-MAX_BIGINT - 1, max_value=MAX_BIGINT, required=False,
+                                    allow_null=True, default=None)
     repeats = serializers.IntegerField(min_value=1, max_value=100, required=False)
     sample_ids = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
                                        allow_null=True, default=None, max_length=100_000)
     parameter_space = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True,
                                             default=None, max_length=50)
-    budget_tokens = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    budget_tokens = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, required=False, allow_null=True,
+                                             default=None)
     budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False,
                                           allow_null=True, default=None)
     dry_run = serializers.BooleanField(default=False)
@@ -34,7 +39,7 @@ class RedirectInput(serializers.Serializer):
     parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50)
     type = serializers.ChoiceField(choices=["grid", "random"], required=False)
     n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
-    seed = serializers.IntegerField(required=False, allow_null=True)
+    seed = serializers.IntegerField(min_value=-MAX_BIGINT - 1, max_value=MAX_BIGINT, required=False, allow_null=True)
 
 
 class ForkInput(serializers.Serializer):
@@ -52,7 +57,14 @@ class AdhocRunInput(serializers.Serializer):
     repeats = serializers.IntegerField(min_value=1, max_value=100, required=False)
 
 
-class SweepOutput(serializers.ModelSerializer):
+class _OwnerOnlyEndpoints:
+    """Pass the reader as context["viewer"]; anyone else than the owner gets endpoint ids as None."""
+
+    def endpoints_hidden(self, instance) -> bool:
+        return endpoints_hidden(viewer=self.context.get("viewer"), owner_id=instance.experiment.project.owner_id)
+
+
+class SweepOutput(_OwnerOnlyEndpoints, serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,13 +76,29 @@ class SweepOutput(serializers.ModelSerializer):
     def get_progress(self, sweep: Sweep) -> float:
         return round(sweep.runs_done / sweep.runs_total, 4) if sweep.runs_total else 0.0
 
+    def to_representation(self, sweep: Sweep) -> dict:
+        data = super().to_representation(sweep)
+        if self.endpoints_hidden(sweep):
+            data["parameter_space"] = space_endpoints_masked(data["parameter_space"])
+            data["pause_reason"] = text_endpoints_masked(data["pause_reason"])
+        return data
 
-class RunListOutput(serializers.ModelSerializer):
+
+class RunListOutput(_OwnerOnlyEndpoints, serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = ["id", "sweep", "position", "point", "config_hash", "status", "approval", "weighted_score",
                   "calls", "cache_hits", "tokens_in", "tokens_out", "cost_estimate", "duration_ms", "attempts",
                   "error", "started_at", "completed_at"]
+
+    def to_representation(self, run: Run) -> dict:
+        data = super().to_representation(run)
+        if self.endpoints_hidden(run):
+            data["point"] = point_endpoints_masked(data["point"])
+            data["error"] = text_endpoints_masked(data["error"])
+            if "config" in data:
+                data["config"] = run_config_masked(data["config"])
+        return data
 
 
 class StageResultOutput(serializers.ModelSerializer):
@@ -92,3 +120,45 @@ class RunDetailOutput(RunListOutput):
 
     class Meta(RunListOutput.Meta):
         fields = [*RunListOutput.Meta.fields, "experiment", "config", "stage_results", "scores"]
+
+
+class SweepStartedOutput(serializers.Serializer):
+    sweep = SweepOutput()
+    note = serializers.CharField(help_text="What the planner changed about the request (e.g. a trimmed grid); may be empty.")
+
+
+class PlanEstimateOutput(serializers.Serializer):
+    runs = serializers.IntegerField()
+    calls = serializers.IntegerField()
+    cached_calls = serializers.IntegerField(help_text="Calls the cache already answers: free.")
+    uncached_calls = serializers.IntegerField()
+    tokens_in = serializers.IntegerField()
+    tokens_out = serializers.IntegerField()
+    cost_usd = serializers.FloatField()
+
+
+class DryRunOutput(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    runs = serializers.IntegerField()
+    calls = serializers.IntegerField()
+    note = serializers.CharField()
+    points = serializers.ListField(child=serializers.DictField(), help_text="The first 100 planned points.")
+    estimate = PlanEstimateOutput()
+
+
+class RedirectOutput(serializers.Serializer):
+    sweep = SweepOutput()
+    removed_runs = serializers.IntegerField(help_text="Pending runs dropped from the sweep.")
+    added_runs = serializers.IntegerField(help_text="Runs planned from the new parameter space.")
+
+
+class ForkOutput(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The new experiment.")
+    name = serializers.CharField()
+    project = serializers.UUIDField()
+    pipeline_stages = serializers.ListField(child=serializers.DictField())
+    parameter_space = serializers.ListField(child=serializers.DictField())
+
+
+class CacheClearedOutput(serializers.Serializer):
+    deleted_entries = serializers.IntegerField()

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.fields import JsonStringMapField, UriField
 from apps.webhooks import services
 from apps.webhooks.models import EVENT_TYPES, WebhookConfig
 
@@ -8,12 +9,12 @@ from apps.webhooks.models import EVENT_TYPES, WebhookConfig
 class WebhookInput(serializers.Serializer):
     """Types only; the service checks the URL, event types, headers, secret and project."""
 
-    url = serializers.CharField(max_length=services.MAX_URL)
+    url = UriField(max_length=services.MAX_URL)
     event_types = serializers.ListField(
         child=serializers.CharField(max_length=100), max_length=len(EVENT_TYPES) * 2,
         help_text=f"A non-empty subset of: {', '.join(EVENT_TYPES)}.",
     )
-    headers = serializers.JSONField(required=False, help_text="Header name → value; values are never returned.")
+    headers = JsonStringMapField(required=False, help_text="Header name → value; values are never returned.")
     secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, trim_whitespace=False, max_length=services.MAX_SECRET,
         help_text="Write-only signing secret; omit it to have one generated and shown once.",
@@ -23,7 +24,7 @@ class WebhookInput(serializers.Serializer):
 
 
 class WebhookOutput(serializers.ModelSerializer):
-    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    project_name = serializers.CharField(source="project.name", read_only=True, default=None, allow_null=True)
     header_names = serializers.SerializerMethodField()
 
     class Meta:

@@ -75,6 +75,15 @@ def test_setup_is_gone_for_good_once_done(client, token):
     assert list(User.objects.values_list("username", flat=True)) == ["root"]
 
 
+def test_setup_after_it_is_done_is_refused_with_a_detail_message(token):
+    setup_complete(username="root", password=PASSWORD, token=token)
+    again = APIClient().post(
+        "/api/v1/auth/setup", {"username": "evil", "password": PASSWORD, "token": token}, format="json"
+    )
+    assert again.status_code == 403
+    assert again.json() == {"detail": "Setup is already complete."}
+
+
 def test_the_html_setup_form_creates_the_admin_and_logs_them_in(client, token):
     response = client.post(
         f"/setup/?token={token}",

@@ -43,6 +43,17 @@ def test_the_settings_api_refuses_another_users_endpoint_as_the_default(admin_ap
     assert (system.default_endpoint, system.default_model) == (own, "")
 
 
+def test_the_default_endpoint_is_cleared_with_null_and_an_empty_string_is_refused(admin_api, endpoints):
+    own, _ = endpoints
+    assert admin_api.patch(SETTINGS, {"default_endpoint": str(own.pk)}, format="json").status_code == 200
+    refused = admin_api.patch(SETTINGS, {"default_endpoint": ""}, format="json")
+    assert refused.status_code == 400 and "default_endpoint" in refused.json()
+    assert SystemSettings.load().default_endpoint == own
+    cleared = admin_api.patch(SETTINGS, {"default_endpoint": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["default_endpoint"] is None
+    assert SystemSettings.load().default_endpoint is None
+
+
 def test_the_settings_api_accepts_the_admins_own_endpoint_and_shows_its_label(admin_api, endpoints):
     own, _ = endpoints
     response = admin_api.patch(SETTINGS, {"default_endpoint": str(own.pk)}, format="json")

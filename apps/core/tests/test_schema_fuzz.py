@@ -238,6 +238,7 @@ VALID_REQUESTS = [
     "POST /api/v1/auth/login", "POST /api/v1/endpoints", "PUT /api/v1/endpoints/{id}",
     "DELETE /api/v1/endpoints/{id}", "POST /api/v1/experiments", "PUT /api/v1/experiments/{experiment_id}",
     "POST /api/v1/experiments/{experiment_id}/redirect", "POST /api/v1/runs", "POST /api/v1/webhooks",
+    "POST /api/v1/experiments/{experiment_id}/sweep (dry run)",
 ]
 
 
@@ -260,12 +261,14 @@ def _valid_request(label: str, world: World) -> dict:
         "POST /api/v1/runs": {"body": {"experiment": finished}},
         # A literal public address: saving checks it, nothing connects to it.
         "POST /api/v1/webhooks": {"body": {"url": "https://93.184.216.34/hook", "event_types": ["run.failed"]}},
+        "POST /api/v1/experiments/{experiment_id}/sweep (dry run)": {"path_parameters": {"experiment_id": finished},
+                                                                      "body": {"dry_run": True}},
     }[label]
 
 
 @pytest.mark.parametrize("label", VALID_REQUESTS)
 def test_a_valid_request_succeeds_and_answers_as_the_schema_documents(api_schema, world, label):
-    method, path = label.split(" ")
+    method, path = label.split(" ")[:2]
     request = _valid_request(label, world)
     case = api_schema[path][method].Case(media_type="application/json" if "body" in request else None, **request)
     headers = {"Authorization": f"Bearer {world.token}"}
