@@ -1,9 +1,10 @@
 """Execute one run: every item × repeat through the pipeline's stages, cache first.
 
-Plain Python over an injected backend (cache lookups, LLM calls, steering), so the driver can
-persist results however it likes and tests can drive it without a database. Stages run in order;
-within a stage every live (item, repeat) is rendered, looked up in the cache in one batch, and the
-misses are called concurrently (the backend enforces per-endpoint limits and retries).
+Plain Python over an injected backend (cache lookups, LLM calls, steering, a hook for each fresh
+call as it completes), so the driver can persist results however it likes and tests can drive it
+without a database. Stages run in order; within a stage every live (item, repeat) is rendered,
+looked up in the cache in one batch, and the misses are called concurrently (the backend enforces
+per-endpoint limits and retries).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class PipelineOutcome:
 
 
 class PipelineBackend(Protocol):
+    cache_owner: str  # whose response cache the calls are looked up in and stored to
+
     def endpoint(self, endpoint_id: str) -> EndpointSpec: ...
 
     async def cache_get_many(self, keys: list[str]) -> dict[str, CachedCall]: ...
@@ -72,6 +75,9 @@ class PipelineBackend(Protocol):
     async def complete(self, endpoint: EndpointSpec, request: ChatRequest) -> Completion: ...
 
     def should_stop(self) -> bool: ...
+
+    def call_completed(self, *, run_id: str, endpoint: EndpointSpec, result: CallResult) -> None:
+        """A fresh call succeeded: persist it soon, so a crash before the run finishes does not lose it."""
 
 
 def build_messages(stage: dict, context: dict[str, Any], *, max_template_chars: int) -> list[dict]:
@@ -98,7 +104,11 @@ async def run_pipeline(
     outcome = PipelineOutcome()
     live = [(item, repeat, []) for item in items for repeat in range(repeats)]  # (item, repeat, earlier)
     for index, stage in enumerate(config["stages"]):
-        endpoint = backend.endpoint(str(stage["endpoint"]))
+        try:
+            endpoint = backend.endpoint(str(stage["endpoint"]))
+        except ProviderError as exc:  # e.g. the endpoint was deleted: every live item fails at this stage
+            outcome.results.extend(_unreachable(stage, index, live, exc))
+            break
         pending: list[tuple[tuple, CallResult]] = []
         for entry in live:
             item, repeat, earlier = entry
@@ -114,7 +124,7 @@ async def run_pipeline(
                 outcome.results.append(result)
                 continue
             result.cache_key = call_cache_key(
-                provider=endpoint.kind, base_url=endpoint.base_url, model=result.model,
+                owner=backend.cache_owner, provider=endpoint.kind, base_url=endpoint.base_url, model=result.model,
                 messages=result.messages, params=result.params, repeat=repeat,
             )
             pending.append((entry, result))
@@ -132,7 +142,7 @@ async def run_pipeline(
             result.cached = hit.origin_run != run_id
             result.fresh = False
         if misses:
-            await asyncio.gather(*(_call(backend, endpoint, r) for _, r in misses))
+            await asyncio.gather(*(_call(backend, endpoint, r, run_id=run_id) for _, r in misses))
 
         next_live = []
         for entry, result in pending:
@@ -150,12 +160,20 @@ async def run_pipeline(
     return outcome
 
 
+def _unreachable(stage: dict, index: int, live: list, exc: ProviderError) -> list[CallResult]:
+    name = stage.get("name", "")
+    return [CallResult(item_id=str(item["id"]), repeat=repeat, stage_index=index, stage_name=name,
+                       model=stage["model"], endpoint_id=str(stage["endpoint"]), messages=[],
+                       params=dict(stage.get("params") or {}), error=f"stage '{name}': {exc}")
+            for item, repeat, _ in live]
+
+
 def _apply(result: CallResult, text: str, tokens_in: int, tokens_out: int, latency_ms: int, finish: str) -> None:
     result.text, result.tokens_in, result.tokens_out = text, tokens_in, tokens_out
     result.latency_ms, result.finish_reason = latency_ms, finish
 
 
-async def _call(backend: PipelineBackend, endpoint: EndpointSpec, result: CallResult) -> None:
+async def _call(backend: PipelineBackend, endpoint: EndpointSpec, result: CallResult, *, run_id: str) -> None:
     if backend.should_stop():
         result.skipped = True
         return
@@ -171,3 +189,4 @@ async def _call(backend: PipelineBackend, endpoint: EndpointSpec, result: CallRe
     _apply(result, completion.text, completion.tokens_in, completion.tokens_out, completion.latency_ms,
            completion.finish_reason)
     result.fresh = True
+    backend.call_completed(run_id=run_id, endpoint=endpoint, result=result)

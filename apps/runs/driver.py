@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.core.models import SystemSettings
-from apps.engine.pipeline import PipelineOutcome, run_pipeline
+from apps.engine.pipeline import CallResult, PipelineOutcome, run_pipeline
 from apps.engine.types import ChatRequest, Completion, EndpointSpec
 from apps.runs.llm_host import LLMHost, scorer_endpoint_ids
 from apps.runs.models import Run, Sweep
 from apps.runs.scoring_backend import ScoringBackend
-from apps.runs.services import recording
+from apps.runs.services import failures, recording
 from apps.runs.services.guided import guided_next_batch
 from apps.runs.services.planning import select_items
 from apps.runs.services.scoring import ScoredOutput, experiment_best_score, score_outputs, scorer_specs
@@ -35,6 +35,23 @@ STEER_INTERVAL_S = 0.25
 HEARTBEAT_INTERVAL_S = 10.0
 LEASE_POLL_S = 2.0
 TOTALS_INTERVAL_S = 1.0
+ENDPOINT_SCAN_RUNS = 5000  # unfinished runs whose configs are read for endpoint ids besides the plan's
+
+
+def sweep_endpoint_ids(*, sweep: Sweep, experiment) -> set[str]:
+    """Every endpoint the sweep's runs may name: the stages', the endpoint axes' values and the scorers'.
+
+    Plus those in the first unfinished runs' configs, for runs planned before the experiment or the
+    space changed; reading every config of a 10⁵-run sweep would be slow, hence the cap.
+    """
+    ids = {str(stage.get("endpoint")) for stage in experiment.pipeline_stages or [] if isinstance(stage, dict)}
+    for axis in sweep.parameter_space or []:
+        if isinstance(axis, dict) and str(axis.get("path", "")).endswith(".endpoint"):
+            ids.update(str(value) for value in axis.get("values") or [] if not isinstance(value, (dict, list)))
+    configs = (Run.objects.filter(sweep=sweep).exclude(status__in=recording.TERMINAL)
+               .values_list("config", flat=True)[:ENDPOINT_SCAN_RUNS])
+    ids.update(str(stage.get("endpoint")) for config in configs for stage in config.get("stages") or [])
+    return ids | scorer_endpoint_ids(experiment.scoring_config)
 
 
 def scored_outputs(outcome: PipelineOutcome, stage_count: int) -> list[ScoredOutput]:
@@ -60,13 +77,19 @@ class SweepDriver(LLMHost):
         self.specs = []
         self.best: dict = {"score": None}
         self.scoring = ScoringBackend(self)
+        self.cache_owner = ""  # the project owner: the sweep reads and writes only their cache entries
+        self.fresh_calls: list[recording.FreshCall] = []
 
     # PipelineBackend -------------------------------------------------------------------
     def endpoint(self, endpoint_id: str) -> EndpointSpec:
         return self.endpoints[endpoint_id]
 
     async def cache_get_many(self, keys: list[str]):
-        return await self.db(recording.cache_get_many, keys=keys)
+        return await self.db(recording.cache_get_many, owner_id=self.cache_owner, keys=keys)
+
+    def call_completed(self, *, run_id: str, endpoint: EndpointSpec, result: CallResult) -> None:
+        # Stored with the next flush (about every 100 ms), never one write per call.
+        self.fresh_calls.append((run_id, endpoint, result))
 
     def should_stop(self) -> bool:
         return self.stopping is not None
@@ -82,10 +105,9 @@ class SweepDriver(LLMHost):
             Sweep.objects.filter(pk=sweep.pk, status=Sweep.Status.PENDING).update(status=Sweep.Status.RUNNING)
             sweep.refresh_from_db()
         experiment = sweep.experiment
-        configs = list(Run.objects.filter(sweep=sweep).exclude(status__in=recording.TERMINAL)
-                       .values_list("config", flat=True)[:5000])
-        ids = {str(stage["endpoint"]) for config in configs for stage in config["stages"]}
-        self.load_endpoints(ids | scorer_endpoint_ids(experiment.scoring_config))
+        self.cache_owner = str(experiment.project.owner_id)
+        self.load_endpoints(sweep_endpoint_ids(sweep=sweep, experiment=experiment),
+                            owner_id=experiment.project.owner_id)
         self.specs = scorer_specs(experiment.scoring_config)
         self.best = {"score": experiment_best_score(experiment=experiment)}
         items = select_items(experiment, sweep.sample_ids, inline=(sweep.request or {}).get("items"))
@@ -149,11 +171,14 @@ class SweepDriver(LLMHost):
             # Tokens are tallied in memory so a budget stops new claims at once, not a flush later.
             over_budget = bool(token_limit) and spent >= token_limit
             now = time.monotonic()
-            if finished and (now - last_flush >= FLUSH_INTERVAL_S or not in_flight or over_budget):
+            # Finished calls are flushed even when no run finished: a crash costs at most the calls in flight.
+            due = now - last_flush >= FLUSH_INTERVAL_S or not in_flight or over_budget
+            if (finished or self.fresh_calls) and due:
                 batch, finished = finished, []
+                calls, self.fresh_calls = self.fresh_calls, []
                 await self.db(recording.outcomes_record, sweep=sweep, experiment=experiment, owner=self.owner,
-                              finished=batch, stopping=self.stopping, endpoints=self.endpoints, specs=self.specs,
-                              best=self.best)
+                              finished=batch, stopping=self.stopping, calls=calls, cache_owner=self.cache_owner,
+                              specs=self.specs, best=self.best)
                 last_flush = now
                 # Sweep totals are one aggregate over its runs: refresh them about once a second.
                 if over_budget or now - last_totals >= TOTALS_INTERVAL_S:
@@ -190,12 +215,27 @@ class SweepDriver(LLMHost):
 
     async def _execute(self, run: recording.ClaimedRun, items: list[dict], items_by_id: dict, repeats: int):
         started = time.monotonic()
-        outcome = await run_pipeline(run_id=run.id, config=run.config, items=items, repeats=repeats, backend=self)
-        scores = None
-        if not outcome.interrupted and self.specs:
-            outputs = scored_outputs(outcome, len(run.config["stages"]))
-            scores = await score_outputs(specs=self.specs, run_id=run.id, config=run.config, items=items_by_id,
-                                         outputs=outputs, backend=self.scoring, python_enabled=self.python_enabled)
+        try:
+            failures.endpoints_check(config=run.config, available=self.endpoints)
+            outcome = await run_pipeline(run_id=run.id, config=run.config, items=items, repeats=repeats,
+                                         backend=self)
+            scores = None
+            if not outcome.interrupted and self.specs:
+                outputs = scored_outputs(outcome, len(run.config["stages"]))
+                scores = await score_outputs(specs=self.specs, run_id=run.id, config=run.config,
+                                             items=items_by_id, outputs=outputs, backend=self.scoring,
+                                             python_enabled=self.python_enabled)
+        except Exception as exc:
+            # One run's unexpected error fails that run, not the driver. It is recorded here; the loop
+            # gets an interrupted outcome, which it skips since the run is no longer leased to us.
+            if failures.is_infrastructure(exc):
+                raise
+            if not isinstance(exc, failures.RunUnexecutable):
+                logger.exception("Run %s of sweep %s failed unexpectedly", run.id, self.sweep_id)
+            duration_ms = int((time.monotonic() - started) * 1000)
+            await self.db(failures.run_fail, run_id=run.id, owner=self.owner, error=failures.error_text(exc),
+                          duration_ms=duration_ms)
+            return PipelineOutcome(interrupted=True), duration_ms, None
         return outcome, int((time.monotonic() - started) * 1000), scores
 
 
@@ -203,5 +243,17 @@ def sweep_drive(sweep_id: str) -> None:
     """Entry point for the django-q task: drive the sweep until done, paused or stopped."""
     close_old_connections()
     started = time.monotonic()
-    asyncio.run(SweepDriver(sweep_id).drive())
+    driver = SweepDriver(sweep_id)
+    try:
+        asyncio.run(driver.drive())
+    except Exception as exc:
+        # Not re-raised: the failure is counted in the database, which decides when the sweep gives up.
+        logger.exception("Sweep %s driver failed after %.1fs", sweep_id, time.monotonic() - started)
+        try:
+            failures.driver_failure_record(sweep_id=sweep_id, owner=driver.owner, error=failures.error_text(exc))
+        except Exception:
+            logger.exception("Could not record the failure of sweep %s's driver", sweep_id)
+        finally:
+            close_old_connections()
+        return
     logger.info("Sweep %s driver finished in %.1fs", sweep_id, time.monotonic() - started)

@@ -76,8 +76,11 @@ class Run(models.Model):
         REJECTED = "rejected"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="runs")
-    sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    # No single-column FK indexes: the composite indexes below lead with experiment and sweep.
+    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="runs",
+                                   db_index=False)
+    sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs",
+                              db_index=False)
     position = models.PositiveIntegerField(default=0, help_text="Order within the sweep's plan.")
     config = models.JSONField()
     point = models.JSONField(default=dict, blank=True, help_text="The parameter-space values of this run.")
@@ -108,13 +111,13 @@ class Run(models.Model):
                 name="run_unique_config_per_sweep",
             )
         ]
+        # Every index slows a sweep's bulk insert of 10⁵ pending rows (docs/decisions.md): only what queries use.
         indexes = [
             models.Index(fields=["experiment", "status"]),
             models.Index(fields=["experiment", "-weighted_score"]),
-            models.Index(fields=["experiment", "-created_at"]),
             models.Index(fields=["sweep", "status", "position"]),
-            models.Index(fields=["status", "lease_expires_at"]),
-            models.Index(fields=["config_hash"]),
+            # Only leased rows: the worker's start-up release of its dead drivers' runs reads them.
+            models.Index(fields=["lease_owner"], condition=models.Q(status="running"), name="run_leased"),
         ]
 
     def __str__(self) -> str:
@@ -177,9 +180,13 @@ class Score(models.Model):
 
 
 class ResponseCache(models.Model):
-    """One cached LLM call, keyed by SHA-256 of exactly what was sent (see DESIGN.md)."""
+    """One cached LLM call, keyed by SHA-256 of exactly what was sent (see DESIGN.md), per owner."""
 
     key = models.CharField(max_length=64, primary_key=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+        help_text="The user whose endpoint made the call; only their sweeps read or evict this entry.",
+    )
     provider = models.CharField(max_length=20)
     base_url = models.CharField(max_length=500)
     model = models.CharField(max_length=200)

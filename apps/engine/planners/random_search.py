@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from .base import DEFAULT_MAX_POINTS, Plan, Planner, requested_count, resolve_seed
-from .space import parse_space, sample_new_points, space_size
+from .base import DEFAULT_MAX_POINTS, Plan, Planner, gc_paused, requested_count, resolve_seed
+from .space import parse_space, sample_distinct_points, space_size
 
 
 class RandomPlanner(Planner):
@@ -24,5 +24,6 @@ class RandomPlanner(Planner):
         axes = parse_space(space)
         n = requested_count(n, max_points=max_points, what="random")
         seed = resolve_seed(seed)
-        points = sample_new_points(axes, n, random.Random(seed), set())
+        with gc_paused():
+            points = sample_distinct_points(axes, n, random.Random(seed))
         return Plan(points, kind=self.kind, seed=seed, requested=n, space_size=space_size(axes))

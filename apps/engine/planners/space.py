@@ -27,6 +27,14 @@ def point_key(point: dict) -> str:
     return canonical_json(point)
 
 
+def number_key(value: int | float) -> int | float:
+    """Equal for two numbers exactly when their canonical JSON is equal (see hashing._normalize)."""
+    if isinstance(value, float):
+        value = round(value, 10)
+        return int(value) if value.is_integer() else value
+    return value
+
+
 def _decimals(number: int | float) -> int:
     if isinstance(number, int):
         return 0
@@ -46,6 +54,7 @@ class Axis(ABC):
     path: str
     size: int | None
     griddable = False
+    index_draw = False  # True when sample() is value_at(randrange(size)) and the index is a key
 
     @abstractmethod
     def value_at(self, index: int) -> Any:
@@ -58,6 +67,12 @@ class Axis(ABC):
     def sample(self, rng: random.Random) -> Any:
         return self.value_at(rng.randrange(self.size))
 
+    def sample_keyed(self, rng: random.Random) -> tuple[Any, Any]:
+        """`sample(rng)` (same draws) and a cheap key, equal for two values exactly when their
+        canonical JSON is."""
+        value = self.sample(rng)
+        return value, canonical_json(value)
+
     @abstractmethod
     def nudge(self, value: Any, rng: random.Random, *, spread: float, tried: set[str]) -> Any:
         """A value near `value`, preferring ones no trial has used on this axis yet."""
@@ -65,6 +80,7 @@ class Axis(ABC):
 
 class ValuesAxis(Axis):
     griddable = True
+    index_draw = True
 
     def __init__(self, path: str, values: list) -> None:
         self.path = path
@@ -79,6 +95,10 @@ class ValuesAxis(Axis):
 
     def value_at(self, index: int) -> Any:
         return self.values[index]
+
+    def sample_keyed(self, rng: random.Random) -> tuple[Any, Any]:
+        index = rng.randrange(self.size)
+        return self.values[index], index
 
     def index_of(self, value: Any) -> int | None:
         key = canonical_json(value)
@@ -104,6 +124,13 @@ class StepAxis(Axis):
         self.decimals = max(_decimals(low), _decimals(step))
         # Include max when it lands on the grid up to float noise (0.1 + 4 * 0.2 = 0.9000000000000001).
         self.size = math.floor((high - low) / step + 1e-9) + 1
+        # Beyond 10 decimals canonical JSON rounds neighbouring grid points together, so the index is no key.
+        self.index_is_key = self.index_draw = self.integral or self.decimals <= 10
+
+    def sample_keyed(self, rng: random.Random) -> tuple[Any, Any]:
+        index = rng.randrange(self.size)
+        value = self.value_at(index)
+        return value, index if self.index_is_key else number_key(value)
 
     def value_at(self, index: int) -> Any:
         if not 0 <= index < self.size:
@@ -142,6 +169,7 @@ class RangeAxis(Axis):
         if self.integral:
             self.int_low, self.int_high = math.ceil(low), math.floor(high)
             self.size = self.int_high - self.int_low + 1
+            self.index_draw = not self.log  # randint(low, high) is low + randrange(size)
         else:
             self.size = 1 if low == high else None
 
@@ -168,6 +196,10 @@ class RangeAxis(Axis):
         magnitude = abs(value) if self.log else self.high - self.low
         digits = SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(magnitude))
         return min(max(round(value, digits), self.low), self.high)
+
+    def sample_keyed(self, rng: random.Random) -> tuple[Any, Any]:
+        value = self.sample(rng)
+        return value, number_key(value)
 
     def sample(self, rng: random.Random) -> Any:
         if self.integral and not self.log:
@@ -281,14 +313,74 @@ def sample_new_points(axes: list[Axis], k: int, rng: random.Random, seen: set[st
             seen.add(key)
             found.append(point)
     if len(found) < k and total is not None:
-        # Nearly-full finite space: walk the numbering from a random start to the next free points.
-        start = rng.randrange(total)
-        for offset in range(total):
-            point = point_at(axes, (start + offset) % total)
-            key = point_key(point)
-            if key not in seen:
-                seen.add(key)
-                found.append(point)
-                if len(found) == k:
-                    break
+        _walk_to_free_points(axes, k, rng, seen, found, total)
     return found
+
+
+def sample_distinct_points(axes: list[Axis], k: int, rng: random.Random) -> list[dict]:
+    """Exactly what `sample_new_points(axes, k, rng, set())` returns (the same draws), keyed by
+    per-axis indices or numbers instead of the canonical JSON of each point, so 10⁵ points are cheap."""
+    total = space_size(axes)
+    if total is not None and total <= k:
+        return sample_new_points(axes, k, rng, set())
+    if all(axis.index_draw for axis in axes):
+        found = _draw_indexed(axes, k, rng)
+    else:
+        found = _draw_keyed(axes, k, rng)
+    if len(found) < k and total is not None:
+        _walk_to_free_points(axes, k, rng, {point_key(p) for p in found}, found, total)
+    return found
+
+
+def _draw_keyed(axes: list[Axis], k: int, rng: random.Random) -> list[dict]:
+    paths, samplers = [axis.path for axis in axes], [axis.sample_keyed for axis in axes]
+    found: list[dict] = []
+    seen: set[tuple] = set()
+    attempts = 20 * k + 200
+    while len(found) < k and attempts:
+        attempts -= 1
+        drawn = [sampler(rng) for sampler in samplers]
+        key = tuple([pair[1] for pair in drawn])
+        if key not in seen:
+            seen.add(key)
+            found.append(dict(zip(paths, [pair[0] for pair in drawn])))
+    return found
+
+
+def _draw_indexed(axes: list[Axis], k: int, rng: random.Random) -> list[dict]:
+    # randrange(size) inlined (it is getrandbits(size.bit_length()) until below size): the draws stay
+    # those of Axis.sample, which a test checks against sample_new_points.
+    getrandbits = rng.getrandbits
+    shape = [(axis.size, axis.size.bit_length()) for axis in axes]
+    columns = [[axis.value_at(i) for i in range(axis.size)] for axis in axes]
+    paths = [axis.path for axis in axes]
+    found: list[dict] = []
+    seen: set[tuple] = set()
+    attempts = 20 * k + 200
+    while len(found) < k and attempts:
+        attempts -= 1
+        digits = []
+        for size, bits in shape:
+            digit = getrandbits(bits)
+            while digit >= size:
+                digit = getrandbits(bits)
+            digits.append(digit)
+        key = tuple(digits)
+        if key not in seen:
+            seen.add(key)
+            found.append({path: column[digit] for path, column, digit in zip(paths, columns, digits)})
+    return found
+
+
+def _walk_to_free_points(axes: list[Axis], k: int, rng: random.Random, seen: set[str], found: list[dict],
+                         total: int) -> None:
+    # Nearly-full finite space: walk the numbering from a random start to the next free points.
+    start = rng.randrange(total)
+    for offset in range(total):
+        point = point_at(axes, (start + offset) % total)
+        key = point_key(point)
+        if key not in seen:
+            seen.add(key)
+            found.append(point)
+            if len(found) == k:
+                break

@@ -257,3 +257,84 @@ def test_guided_respects_max_points():
     search = GuidedSearch([{"path": TEMP, "min": 0, "max": 2, "distribution": "uniform"}], seed=1, max_points=5)
     assert len(search.ask(10)) == 5
     assert search.ask(1) == [] and search.exhausted
+
+
+BILLION = [{"path": f"stages.0.params.x{k}", "values": [f"v{v}" for v in range(10)]} for k in range(9)]
+MIXED = [
+    {"path": MODEL, "values": ["a", "b", 1, 1.0, True, None, [1, 2], {"k": 1}]},
+    {"path": TEMP, "min": 0.05, "max": 1, "step": 0.05},
+    {"path": "stages.0.params.seed", "min": 1, "max": 50, "distribution": "int"},
+    {"path": "stages.0.params.max_tokens", "min": 16, "max": 4096, "distribution": "log_uniform"},
+    {"path": "stages.0.params.top_p", "min": 0, "max": 1, "distribution": "uniform"},
+]
+
+
+def test_random_over_a_billion_point_space_gives_n_distinct_points_and_the_same_seed_the_same_points():
+    plan = sample(BILLION, n=20_000, seed=5, max_points=100_000)
+    assert len(plan) == 20_000 and len(set(keys(plan))) == 20_000
+    assert plan.space_size == 10**9 and not plan.short and plan.note == ""
+    assert plan == sample(BILLION, n=20_000, seed=5, max_points=100_000)
+    assert plan[:100] != sample(BILLION, n=100, seed=6)
+
+
+@pytest.mark.parametrize("space", [BILLION, MIXED, [{"path": TEMP, "min": 0, "max": 1e-9, "step": 1e-11}],
+                                   [{"path": MODEL, "values": list(range(30))},
+                                    {"path": "stages.0.params.seed", "min": 1, "max": 30, "distribution": "int"}]],
+                         ids=["billion", "mixed", "tiny-step", "nearly-full"])
+def test_random_plans_exactly_the_points_the_general_sampler_draws_so_old_seeds_replay(space):
+    import random
+
+    from apps.engine.planners.space import parse_space, sample_new_points
+
+    for seed, n in ((1, 1), (2, 50), (3, 890), (4, 2000)):
+        expected = sample_new_points(parse_space(space), n, random.Random(seed), set())
+        assert list(sample(space, n=n, seed=seed)) == expected
+
+
+def test_point_configs_equal_apply_point_and_its_json_for_awkward_values():
+    from apps.engine.config_paths import apply_point
+    from apps.engine.planners.configs import PointConfigs
+
+    base = {"stages": [{"model": "m", "prompt_template": "Über {{ input }}", "params": {"temperature": 1.0}},
+                       {"model": "n", "prompt_template": "x"}]}
+    untouched = json.dumps(base)
+    paths = ["stages.0.params.temperature", "stages.1.params.stop", "stages.0.model", "stages.1.params.x.y"]
+    wrap = lambda config: {"config": config, "repeats": 2}  # noqa: E731
+    configs = PointConfigs(base, paths, hash_wrap=wrap)
+    values = [0.30000000000000004, 0.3, 1.0, 1, True, -0.0, 0.0, None, "née \"q\"", [1.0, "a"], {"b": 2, "a": 1.5}]
+    for first in values:
+        for second in values:
+            point = dict(zip(paths, [first, second, second, first]))
+            config = apply_point(base, point)
+            assert configs.config(point) == config
+            assert configs.texts(point) == (canonical_json(wrap(config)), json.dumps(config), json.dumps(point))
+    reordered = {paths[1]: "s", paths[0]: 0.5, paths[2]: "m2", paths[3]: 7}
+    assert configs.config(reordered) == apply_point(base, reordered)
+    assert configs.texts(reordered)[1] == json.dumps(apply_point(base, reordered))
+    assert json.dumps(base) == untouched
+
+
+def test_point_configs_of_nested_paths_fall_back_to_apply_point():
+    from apps.engine.config_paths import apply_point
+    from apps.engine.planners.configs import PointConfigs
+
+    base = {"stages": [{"model": "m", "params": {"temperature": 1}}]}
+    paths = ["stages.0.params", "stages.0.params.temperature"]
+    point = {paths[0]: {"top_p": 0.5}, paths[1]: 0.2}
+    configs = PointConfigs(base, paths, hash_wrap=lambda c: c)
+    assert configs.config(point) == apply_point(base, point) == {"stages": [{"model": "m", "params": {
+        "top_p": 0.5, "temperature": 0.2}}]}
+    assert configs.texts(point)[0] == canonical_json(apply_point(base, point))
+
+
+def test_a_point_config_does_not_change_when_the_point_or_another_config_does():
+    from apps.engine.planners.configs import PointConfigs
+
+    base = {"stages": [{"model": "m", "params": {"stop": ["a"]}}]}
+    configs = PointConfigs(base, ["stages.0.params.stop"], hash_wrap=lambda c: c)
+    point = {"stages.0.params.stop": ["x", "y"]}
+    config = configs.config(point)
+    point["stages.0.params.stop"].append("z")
+    configs.config({"stages.0.params.stop": ["q"]})["stages"][0]["params"]["stop"].append("w")
+    assert config == {"stages": [{"model": "m", "params": {"stop": ["x", "y"]}}]}
+    assert base == {"stages": [{"model": "m", "params": {"stop": ["a"]}}]}

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from django.db import connection
+
 from apps.endpoints.specs import endpoint_specs_for_configs
 from apps.engine import templating
-from apps.engine.hashing import call_cache_key
+from apps.engine.hashing import CallKeys, canonical_json
 from apps.engine.pipeline import build_messages
+from apps.engine.planners.base import gc_paused
 from apps.runs.models import ResponseCache
 from apps.runs.services.planning import Plan
 
 DEFAULT_OUTPUT_TOKENS = 256
+CACHE_QUERY_CHUNK = 50_000  # keys per PostgreSQL query (one array parameter)
 
 
 @dataclass
@@ -28,56 +32,108 @@ class Estimate:
         return asdict(self)
 
 
-def plan_estimate(plan: Plan) -> Estimate:
-    """Walk every call; a call is free when it (and so everything it depends on) is cached."""
+class _Prompts:
+    """Rendered messages by (stage templates, item, earlier outputs): 10⁵ runs of a sweep mostly share them."""
+
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
+        self.rendered: dict[tuple, tuple[str, int]] = {}
+
+    def get(self, stage: dict, item_index: int, earlier: tuple) -> tuple[str, int]:
+        """(canonical JSON of the messages, their length in characters) as the pipeline would send them."""
+        key = (stage.get("name", ""), stage.get("system_prompt"), stage.get("prompt_template"), item_index, earlier)
+        found = self.rendered.get(key)
+        if found is None:
+            context = templating.stage_context(self.items[item_index], earlier=earlier)
+            try:
+                messages = build_messages(stage, context, max_template_chars=templating.DEFAULT_MAX_TEMPLATE_CHARS)
+            except templating.TemplateError:
+                messages = [{"role": "user", "content": stage.get("prompt_template", "")}]
+            found = self.rendered[key] = (canonical_json(messages), sum(len(m["content"]) for m in messages))
+        return found
+
+
+class _Params:
+    """Canonical JSON of each stage's params, once per stage dict (runs share the stages a point leaves alone)."""
+
+    def __init__(self, keys: CallKeys) -> None:
+        self.keys = keys
+        self.encoded: dict[int, tuple[dict, str]] = {}
+
+    def get(self, stage: dict) -> str:
+        found = self.encoded.get(id(stage))
+        if found is None or found[0] is not stage:
+            found = self.encoded[id(stage)] = (stage, self.keys.params_json(dict(stage.get("params") or {})))
+        return found[1]
+
+
+def plan_estimate(plan: Plan, *, owner_id) -> Estimate:
+    """Walk every call; a call is free when it (and so everything it depends on) is in the owner's cache."""
+    with gc_paused():  # 10⁵ chains of acyclic tuples: the collector would rescan them and the plan again and again
+        return _estimate(plan, owner_id=owner_id)
+
+
+def _estimate(plan: Plan, *, owner_id) -> Estimate:
     specs = endpoint_specs_for_configs([run.config for run in plan.runs])
     est = Estimate(runs=len(plan.runs), calls=plan.calls, cached_calls=0, uncached_calls=0,
                    tokens_in=0, tokens_out=0, cost_usd=0.0)
+    # Keys are built as the pipeline builds them (`call_cache_key`), from parts rendered once each.
+    keys = CallKeys(owner=str(owner_id))
+    prompts, params = _Prompts(plan.items), _Params(keys)
     # One chain per (run, item, repeat); advance all chains stage by stage with one cache query per stage.
-    chains = [(run, item, repeat, []) for run in plan.runs for item in plan.items for repeat in range(plan.repeats)]
+    chains = [(run.config["stages"], item, repeat, ())
+              for run in plan.runs for item in range(len(plan.items)) for repeat in range(plan.repeats)]
     stage_count = len(plan.runs[0].config["stages"]) if plan.runs else 0
     for index in range(stage_count):
         keyed = []
-        for run, item, repeat, earlier in chains:
-            stage = run.config["stages"][index]
+        for chain in chains:
+            stage = chain[0][index]
             spec = specs[str(stage["endpoint"])]
-            try:
-                messages = build_messages(stage, templating.stage_context(item, earlier=earlier),
-                                          max_template_chars=templating.DEFAULT_MAX_TEMPLATE_CHARS)
-            except templating.TemplateError:
-                messages = [{"role": "user", "content": stage.get("prompt_template", "")}]
-            params = dict(stage.get("params") or {})
-            key = call_cache_key(provider=spec.kind, base_url=spec.base_url, model=stage["model"],
-                                 messages=messages, params=params, repeat=repeat)
-            keyed.append(((run, item, repeat, earlier), stage, spec, messages, key))
-        hits = _cached_outputs([k[-1] for k in keyed])
+            messages_json, prompt_chars = prompts.get(stage, chain[1], chain[3])
+            key = keys.key(provider=spec.kind, base_url=spec.base_url, model=stage["model"],
+                           messages_json=messages_json, params_json=params.get(stage), repeat=chain[2])
+            keyed.append((chain, key, prompt_chars))
+        hits = _cached_outputs(owner_id=owner_id, keys=[k[1] for k in keyed])
         next_chains = []
-        for chain, stage, spec, messages, key in keyed:
+        for chain, key, prompt_chars in keyed:
+            stages, item, repeat, earlier = chain
+            stage = stages[index]
             if key in hits:
                 est.cached_calls += 1
-                run, item, repeat, earlier = chain
-                next_chains.append((run, item, repeat, [*earlier, (stage.get("name", ""), hits[key])]))
+                next_chains.append((stages, item, repeat, (*earlier, (stage.get("name", ""), hits[key]))))
                 continue
             # Uncached: this stage and every later one will be paid for.
-            remaining = chain[0].config["stages"][index:]
-            for later in remaining:
-                prompt_chars = sum(len(m["content"]) for m in messages) if later is stage else 2000
-                tokens_in = max(1, prompt_chars // 4)
+            for later in stages[index:]:
+                tokens_in = max(1, (prompt_chars if later is stage else 2000) // 4)
                 tokens_out = int((later.get("params") or {}).get("max_tokens") or DEFAULT_OUTPUT_TOKENS)
-                later_spec = specs[str(later["endpoint"])]
                 est.uncached_calls += 1
                 est.tokens_in += tokens_in
                 est.tokens_out += tokens_out
-                est.cost_usd += later_spec.cost_usd(later["model"], tokens_in, tokens_out)
+                est.cost_usd += specs[str(later["endpoint"])].cost_usd(later["model"], tokens_in, tokens_out)
         chains = next_chains
     est.cost_usd = round(est.cost_usd, 6)
     return est
 
 
-def _cached_outputs(keys: list[str]) -> dict[str, str]:
+def _cached_outputs(*, owner_id, keys: list[str]) -> dict[str, str]:
+    """The owner's cached responses among `keys`, in few statements.
+
+    Raw SQL because building `key__in` lookups through the ORM cost more than the queries (0.5 s for 10⁵ keys).
+    """
     found: dict[str, str] = {}
     unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        found.update(ResponseCache.objects.filter(key__in=chunk).values_list("key", "response"))
+    quote = connection.ops.quote_name
+    owner = ResponseCache._meta.get_field("owner").target_field.get_db_prep_value(owner_id, connection)
+    select = (f"SELECT {quote('key')}, {quote('response')} FROM {quote(ResponseCache._meta.db_table)} "
+              f"WHERE {quote('owner_id')} = %s AND {quote('key')}")
+    postgres = connection.vendor == "postgresql"
+    size = CACHE_QUERY_CHUNK if postgres else (connection.features.max_query_params or 1000) - 1
+    with connection.cursor() as cursor:
+        for start in range(0, len(unique), size):
+            chunk = unique[start : start + size]
+            if postgres:
+                cursor.execute(f"{select} = ANY(%s)", [owner, chunk])
+            else:
+                cursor.execute(f"{select} IN ({', '.join(['%s'] * len(chunk))})", [owner, *chunk])
+            found.update(cursor.fetchall())
     return found

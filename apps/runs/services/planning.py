@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from apps.core.models import SystemSettings
-from apps.engine.config_paths import apply_point
 from apps.engine.hashing import sha256_of
 from apps.engine.planners import PlanError, get_planner
+from apps.engine.planners.base import gc_paused
+from apps.engine.planners.configs import PointConfigs
 
 
 class SweepRequestInvalid(Exception):
@@ -21,8 +24,18 @@ class SweepRequestInvalid(Exception):
 @dataclass
 class PlannedRun:
     point: dict
-    config: dict
     config_hash: str
+    config_json: str | None = None  # config and point as their JSONField stores them, for bulk inserts
+    point_json: str | None = None
+    built: dict | None = None
+    build: Callable[[dict], dict] | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> dict:
+        """The run's config, built on first use; it shares untouched parts with other runs: read-only."""
+        if self.built is None:
+            self.built = self.build(self.point)
+        return self.built
 
 
 @dataclass
@@ -34,6 +47,9 @@ class Plan:
     runs: list[PlannedRun] = field(default_factory=list)
     note: str = ""
     state: dict | None = None  # guided search state after the first batch
+    base: dict = field(default_factory=dict)
+    limit: int = 0
+    points: list[dict] | None = None  # drawn, not yet turned into runs (a deferred plan)
 
     @property
     def calls(self) -> int:
@@ -47,6 +63,37 @@ def samples_fingerprint(items: list[dict]) -> str:
 
 def run_config_hash(*, config: dict, items_fingerprint: str, repeats: int) -> str:
     return sha256_of({"config": config, "samples": items_fingerprint, "repeats": repeats})
+
+
+def planned_runs(*, base: dict, points: list[dict], items_fingerprint: str, repeats: int) -> list[PlannedRun]:
+    """One run per distinct config, in point order; each hash equals `run_config_hash` of its config."""
+    with gc_paused():
+        return list(planned_runs_iter(base=base, points=points, items_fingerprint=items_fingerprint, repeats=repeats))
+
+
+def planned_runs_iter(*, base: dict, points: list[dict], items_fingerprint: str, repeats: int) -> Iterator[PlannedRun]:
+    """`planned_runs`, one at a time (a sweep start inserts each while the next is built)."""
+    configs = PointConfigs(base, list(points[0]) if points else [], hash_wrap=lambda config: {
+        "config": config, "samples": items_fingerprint, "repeats": repeats})
+    seen = set()
+    for point in points:
+        hash_input, config_json, point_json = configs.texts(point)
+        config_hash = hashlib.sha256(hash_input.encode()).hexdigest()
+        if config_hash not in seen:
+            seen.add(config_hash)
+            yield PlannedRun(point=point, config_hash=config_hash, config_json=config_json, point_json=point_json,
+                             build=configs.config)
+
+
+def plan_runs_stream(plan: Plan) -> Iterator[PlannedRun]:
+    """The runs of a plan made with `deferred=True`, appended to `plan.runs` as they are yielded; the call
+    limit is checked once all are (raising SweepRequestInvalid, so the caller's transaction rolls back)."""
+    fingerprint = samples_fingerprint(plan.items)
+    for run in planned_runs_iter(base=plan.base, points=plan.points, items_fingerprint=fingerprint,
+                                 repeats=plan.repeats):
+        plan.runs.append(run)
+        yield run
+    _calls_check(plan)
 
 
 def select_items(experiment, sample_ids: list[str] | None, inline: list[dict] | None = None) -> list[dict]:
@@ -64,9 +111,12 @@ def select_items(experiment, sample_ids: list[str] | None, inline: list[dict] | 
 
 def sweep_plan(
     *, experiment, kind: str, parameter_space: list, repeats: int, n: int | None = None,
-    seed: int | None = None, sample_ids: list[str] | None = None,
+    seed: int | None = None, sample_ids: list[str] | None = None, deferred: bool = False,
 ) -> Plan:
-    """Expand the space into runs (deduplicated), refusing plans over the call limit."""
+    """Expand the space into runs (deduplicated), refusing plans over the call limit.
+
+    With `deferred`, only the points are drawn: `plan_runs_stream(plan)` then yields the runs.
+    """
     items = select_items(experiment, sample_ids)
     if not items:
         raise SweepRequestInvalid({"sample_ids": ["The sweep has no sample items to run."]})
@@ -82,25 +132,26 @@ def sweep_plan(
             message += (f" A sweep may make at most {limit:,} LLM calls and each configuration here costs "
                         f"{per_run:,} ({len(items)} items × {repeats} repeats × {stages} stages).")
         raise SweepRequestInvalid({exc.field: [message]}) from exc
-    plan = Plan(kind=kind, items=items, repeats=repeats, parameter_space=parameter_space)
-    fingerprint = samples_fingerprint(items)
-    base = {"stages": experiment.pipeline_stages}
-    seen: set[str] = set()
-    for point in points:
-        config = apply_point(base, point)
-        config_hash = run_config_hash(config=config, items_fingerprint=fingerprint, repeats=repeats)
-        if config_hash in seen:
-            continue
-        seen.add(config_hash)
-        plan.runs.append(PlannedRun(point=point, config=config, config_hash=config_hash))
+    plan = Plan(kind=kind, items=items, repeats=repeats, parameter_space=parameter_space,
+                base={"stages": experiment.pipeline_stages}, limit=limit)
     plan.note = getattr(points, "note", "") or ""
     plan.state = getattr(points, "state", None)
-    if plan.calls > limit:
+    if deferred:
+        plan.points = points
+        return plan
+    plan.runs = planned_runs(base=plan.base, points=points, items_fingerprint=samples_fingerprint(items),
+                             repeats=repeats)
+    _calls_check(plan)
+    return plan
+
+
+def _calls_check(plan: Plan) -> None:
+    if plan.calls > plan.limit:
+        stages = len(plan.base["stages"])
         raise SweepRequestInvalid(
             {"parameter_space": [
-                f"This sweep plans {plan.calls:,} LLM calls ({len(plan.runs):,} runs × {len(items)} items × "
-                f"{repeats} repeats × {stages} stages); the limit is {limit:,}. Narrow the space, sample "
+                f"This sweep plans {plan.calls:,} LLM calls ({len(plan.runs):,} runs × {len(plan.items)} items × "
+                f"{plan.repeats} repeats × {stages} stages); the limit is {plan.limit:,}. Narrow the space, sample "
                 f"fewer items or use a random sweep with a smaller n."
             ]}
         )
-    return plan

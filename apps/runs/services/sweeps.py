@@ -13,7 +13,8 @@ from apps.experiments.models import Experiment
 from apps.runs.models import Run, Sweep
 from apps.runs.services.events import Kind, event_emit
 from apps.runs.services.guided import guided_request
-from apps.runs.services.planning import Plan, SweepRequestInvalid, sweep_plan
+from apps.runs.services.planning import Plan, SweepRequestInvalid, plan_runs_stream, sweep_plan
+from apps.runs.services.run_rows import runs_insert, wal_checkpoint_deferred
 
 DRIVER_TASK = "apps.runs.tasks.sweep_drive"
 
@@ -28,13 +29,7 @@ def sweep_enqueue(*, sweep_id) -> None:
 
 
 def _bulk_runs(*, sweep: Sweep, experiment: Experiment, plan: Plan, start_position: int) -> int:
-    runs = [
-        Run(experiment=experiment, sweep=sweep, position=start_position + i, config=p.config, point=p.point,
-            config_hash=p.config_hash)
-        for i, p in enumerate(plan.runs)
-    ]
-    Run.objects.bulk_create(runs, batch_size=500)
-    return len(runs)
+    return runs_insert(sweep=sweep, experiment=experiment, planned=plan.runs, start_position=start_position)
 
 
 def sweep_start(
@@ -56,8 +51,8 @@ def sweep_start(
         guided = guided_request(n=n or 20, batch=batch, state=plan.state)
     else:
         plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats, n=n, seed=seed,
-                          sample_ids=sample_ids)
-    with transaction.atomic():
+                          sample_ids=sample_ids, deferred=True)
+    with wal_checkpoint_deferred(), transaction.atomic():
         sweep = Sweep.objects.create(
             experiment=experiment, kind=kind, status=Sweep.Status.PENDING, parameter_space=space, seed=seed,
             repeats=repeats, sample_ids=sample_ids, created_by=user,
@@ -66,7 +61,11 @@ def sweep_start(
             request={"type": kind, "n": n, "seed": seed, "repeats": repeats, "sample_ids": sample_ids,
                      **({"guided": guided} if guided else {})},
         )
-        sweep.runs_total = _bulk_runs(sweep=sweep, experiment=experiment, plan=plan, start_position=0)
+        if plan.points is not None:  # runs are built while they are inserted; too many calls rolls it all back
+            sweep.runs_total = runs_insert(sweep=sweep, experiment=experiment, planned=plan_runs_stream(plan),
+                                           start_position=0, at_most=len(plan.points))
+        else:
+            sweep.runs_total = _bulk_runs(sweep=sweep, experiment=experiment, plan=plan, start_position=0)
         sweep.calls_total = plan.calls
         if guided and plan.runs:
             sweep.calls_total = plan.calls // len(plan.runs) * guided["n"]  # the whole budget of configurations
