@@ -79,6 +79,7 @@ class SweepDriver(LLMHost):
         self.scoring = ScoringBackend(self)
         self.cache_owner = ""  # the project owner: the sweep reads and writes only their cache entries
         self.fresh_calls: list[recording.FreshCall] = []
+        self.calls_ready: asyncio.Event | None = None
 
     # PipelineBackend -------------------------------------------------------------------
     def endpoint(self, endpoint_id: str) -> EndpointSpec:
@@ -88,8 +89,20 @@ class SweepDriver(LLMHost):
         return await self.db(recording.cache_get_many, owner_id=self.cache_owner, keys=keys)
 
     def call_completed(self, *, run_id: str, endpoint: EndpointSpec, result: CallResult) -> None:
-        # Stored with the next flush (about every 100 ms), never one write per call.
+        # Stored by `_store_calls` as soon as the database thread is free: calls finishing meanwhile
+        # share its next write, so this never costs one write per call under load.
         self.fresh_calls.append((run_id, endpoint, result))
+        if self.calls_ready is not None:
+            self.calls_ready.set()
+
+    async def _store_calls(self) -> None:
+        """Persist finished calls eagerly, so a crash costs only the calls still in flight."""
+        while True:
+            await self.calls_ready.wait()
+            self.calls_ready.clear()
+            calls, self.fresh_calls = self.fresh_calls, []
+            if calls:
+                await self.db(recording.calls_cache_store, owner_id=self.cache_owner, calls=calls)
 
     def should_stop(self) -> bool:
         return self.stopping is not None
@@ -122,7 +135,13 @@ class SweepDriver(LLMHost):
             sweep, experiment, items, global_tokens = await self.db(self._load)
             if sweep.status == Sweep.Status.RUNNING:
                 self.open_clients()
-                await self._loop(sweep, experiment, items, global_tokens)
+                self.calls_ready = asyncio.Event()
+                writer = asyncio.create_task(self._store_calls())
+                try:
+                    await self._loop(sweep, experiment, items, global_tokens)
+                finally:
+                    writer.cancel()
+                    await asyncio.gather(writer, return_exceptions=True)
         finally:
             await self.scoring.aclose()
             await self.close()

@@ -32,10 +32,11 @@ SHAPE = {
 RUNS, CALLS = 16, 16 * 4 * 1 * 2  # runs × items × repeats × stages
 CONCURRENCY = 2  # the endpoint's limit: at most this many calls are ever in flight
 LATENCY_MS = 150
-# What one kill may cost: the calls in flight, plus those finished but not yet stored. Finished calls are
-# stored in the driver's ~100 ms flushes, which can wait their turn on its database thread: with calls
-# of 150 ms that is at most two per slot. Before finished calls were stored, 3 kills re-sent ~30 calls.
-RESENT_PER_KILL = CONCURRENCY + 2 * CONCURRENCY
+# What one kill may cost: the calls in flight, i.e. sent and not yet stored. The driver stores each
+# finished call as soon as its database thread is free (a few ms), so per slot that is the call running
+# now plus, at worst, the one that finished within that write. Before finished calls were stored,
+# 3 kills re-sent ~30 calls; with 100 ms batched flushes, up to 3 per slot.
+RESENT_PER_KILL = 2 * CONCURRENCY
 
 
 def terminal_runs(sweep) -> int:
