@@ -195,7 +195,8 @@ def log_times(log: Path, needle: str) -> list[float]:
 def start_py_spy(*, pid: int, out: Path) -> subprocess.Popen:
     exe = os.environ.get("PY_SPY") or shutil.which("py-spy")
     if not exe:
-        raise RuntimeError("py-spy not found: `pip install --target /tmp/pyspy py-spy`, then PY_SPY=/tmp/pyspy/bin/py-spy")
+        raise RuntimeError("py-spy not found: `pip install --target /tmp/pyspy py-spy`, "
+                           "then PY_SPY=/tmp/pyspy/bin/py-spy")
     args = [exe, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "250",
             "--output", str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -349,5 +350,5 @@ class DriverProfiler:
         return out.getvalue()
 
     def report(self) -> None:
-        for label, text in zip(("fresh sweep", "cached re-run"), self.reports):
+        for label, text in zip(("fresh sweep", "cached re-run"), self.reports, strict=False):
             print(f"profile of the {label}:\n{text}", end="", flush=True)

@@ -37,7 +37,6 @@ sys.path.insert(0, str(ROOT))
 from bench import _stack  # noqa: E402
 
 
-
 def _space(ranges: bool) -> list[dict]:
     """10⁹ points: 9 axes of 10 values each, or (--ranges) the same sizes as stepped and int ranges."""
     if ranges:
@@ -83,8 +82,9 @@ def _fixtures(*, ranges: bool):
     from apps.projects.models import Project
 
     user = User.objects.create_superuser(username="bench", password="bench password 1234")
+    prices = {f"fake-chat-{k}": {"input": 1.0 + k, "output": 2.0} for k in range(10)}
     endpoint = Endpoint.objects.create(owner=user, label="fake", base_url="http://127.0.0.1:9/v1",
-                                       model_prices={f"fake-chat-{k}": {"input": 1.0 + k, "output": 2.0} for k in range(10)})
+                                       model_prices=prices)
     project = Project.objects.create(owner=user, name="Planning benchmark")
 
     def new_experiment(rep: int):
@@ -94,7 +94,8 @@ def _fixtures(*, ranges: bool):
             "pipeline_stages": [{
                 "name": "answer", "endpoint": str(endpoint.pk), "model": "fake-chat",
                 "system_prompt": f"You answer in one sentence (repetition {rep}).",
-                "prompt_template": "Summarize: {{ input }}", "params": {"temperature": 0.5, "max_tokens": 64, "x_beam": 1, "x_style": "plain"},
+                "prompt_template": "Summarize: {{ input }}",
+                "params": {"temperature": 0.5, "max_tokens": 64, "x_beam": 1, "x_style": "plain"},
             }],
             "parameter_space": _space(ranges),
         })
@@ -119,7 +120,7 @@ def run(args) -> dict:
     from apps.runs.models import Run
     from apps.runs.services.estimate import plan_estimate
     from apps.runs.services.planning import sweep_plan
-    from apps.runs.services.sweeps import sweep_stop, sweep_start
+    from apps.runs.services.sweeps import sweep_start, sweep_stop
 
     user, new_experiment = _fixtures(ranges=args.ranges)
     dry, start, runs = [], [], 0
@@ -127,13 +128,13 @@ def run(args) -> dict:
         experiment = new_experiment(rep)
         common = {"kind": "random", "repeats": 1, "n": args.n, "seed": args.seed + rep, "sample_ids": None}
 
-        def dry_run():
+        def dry_run(experiment=experiment, common=common):
             _, plan = _timed("  sweep_plan", lambda: sweep_plan(
                 experiment=experiment, parameter_space=experiment.parameter_space, **common), False)
             _, estimate = _timed("  plan_estimate", lambda: plan_estimate(plan, owner_id=user.pk), False)
             return plan, estimate, [r.point for r in plan.runs[:100]]
 
-        def real_start():
+        def real_start(experiment=experiment, common=common):
             return sweep_start(user=user, experiment=experiment, parameter_space=experiment.parameter_space,
                                budget_tokens=None, budget_usd=None, batch=None, **common)
 

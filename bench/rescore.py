@@ -38,10 +38,10 @@ def setup_django(data_dir: str) -> None:
 
 
 def build(outputs: int, base_url: str):
+    from apps.accounts.models import User
     from apps.endpoints.models import Endpoint
     from apps.experiments.services import experiment_create
     from apps.projects.models import Project
-    from apps.accounts.models import User
 
     user = User.objects.create_superuser(username="bench", password="bench-password-123")
     endpoint = Endpoint.objects.create(owner=user, label="fake", base_url=base_url, max_concurrency=32)
@@ -73,8 +73,8 @@ def main() -> None:
     from apps.runs.rescoring import experiment_rescore
     from apps.runs.services.sweeps import sweep_start
 
-    with FakeLLMServer() as server, FakeLLMServer() as judge_server, mock.patch("apps.runs.services.sweeps.async_task"), \
-            mock.patch("apps.runs.services.scoring.async_task"):
+    with FakeLLMServer() as server, FakeLLMServer() as judge_server, \
+            mock.patch("apps.runs.services.sweeps.async_task"), mock.patch("apps.runs.services.scoring.async_task"):
         user, endpoint, experiment = build(args.outputs, server.base_url)
         sweep, _ = sweep_start(user=user, experiment=experiment, kind="grid")
         sweep_drive(str(sweep.pk))

@@ -298,7 +298,7 @@ def _print_case(pairs: list[tuple[Timing, Timing]], ideal: float, rss: dict[str,
     print(f"  {'sweep':<9} {'wall s':>7} {'ideal s':>7} {'ratio':>6} {'calls/s':>8}  "
           + "  ".join(f"{n:>8}" for n in names))
     rows = [(f"{label}" + (f" #{rep + 1}" if len(pairs) > 1 else ""), label == "fresh", t)
-            for rep, pair in enumerate(pairs) for label, t in zip(("fresh", "cached"), pair)]
+            for rep, pair in enumerate(pairs) for label, t in zip(("fresh", "cached"), pair, strict=True)]
     for tag, fresh, t in rows:
         ideal_s, ratio = (f"{ideal:.2f}", f"{t.wall_s / ideal:.2f}") if fresh else ("-", "-")
         print(f"  {tag:<9} {t.wall_s:7.3f} {ideal_s:>7} {ratio:>6} {t.calls / t.wall_s:8.0f}  "

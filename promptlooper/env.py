@@ -50,7 +50,7 @@ def persisted_secret(data_dir: Path, filename: str, make: callable) -> str:
             value = path.read_text().strip()
             if value:
                 return value
-        raise RuntimeError(f"{path} exists but is empty; delete it to regenerate")
+        raise RuntimeError(f"{path} exists but is empty; delete it to regenerate") from None
     value = make()
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")

@@ -12,7 +12,13 @@ from rest_framework.views import APIView
 from apps.accounts import services
 from apps.accounts.models import ApiKey
 from apps.accounts.serializers import (
-    ApiKeyCreatedOutput, ApiKeyInput, ApiKeyOutput, LoginInput, SessionOutput, SetupInput, UserOutput,
+    ApiKeyCreatedOutput,
+    ApiKeyInput,
+    ApiKeyOutput,
+    LoginInput,
+    SessionOutput,
+    SetupInput,
+    UserOutput,
 )
 from apps.accounts.tokens import token_issue
 from apps.core.openapi import field_errors_response
@@ -60,7 +66,8 @@ class LoginApi(APIView):
         if user is None:
             return Response({"detail": "Wrong username or password."}, status=status.HTTP_401_UNAUTHORIZED)
         token, ttl = token_issue(user_id=user.pk)
-        return Response({"access_token": token, "token_type": "bearer", "expires_in": ttl, "user": UserOutput(user).data})
+        return Response({"access_token": token, "token_type": "bearer", "expires_in": ttl,
+                         "user": UserOutput(user).data})
 
 
 class MeApi(APIView):

@@ -13,7 +13,7 @@ class User(AbstractUser):
 
 
 class ApiKeyQuerySet(models.QuerySet):
-    def active(self) -> "ApiKeyQuerySet":
+    def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
 
 

@@ -18,7 +18,8 @@ from apps.accounts.models import ApiKey
 def setup(request: HttpRequest) -> HttpResponse:
     if services.setup_is_complete():
         return redirect("accounts:login")
-    form = SetupForm(request.POST if request.method == "POST" else None, initial={"token": request.GET.get("token", "")})
+    form = SetupForm(request.POST if request.method == "POST" else None,
+                     initial={"token": request.GET.get("token", "")})
     if request.method == "POST" and form.is_valid():
         try:
             user = services.setup_complete(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 import uuid
 from typing import Any
 
@@ -17,8 +15,8 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.engine.egress.allowlist_syntax import allowlist_problems
 from apps.core.models import SystemSettings
+from apps.engine.egress.allowlist_syntax import allowlist_problems
 
 EMPTY = "—"
 

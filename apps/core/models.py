@@ -35,7 +35,7 @@ class SystemSettings(models.Model):
         super().save(*args, **kwargs)
 
     @classmethod
-    def load(cls) -> "SystemSettings":
+    def load(cls) -> SystemSettings:
         obj, _ = cls.objects.get_or_create(
             pk=1,
             defaults={

@@ -16,7 +16,11 @@ from apps.endpoints import selectors, services
 from apps.endpoints.models import Endpoint
 from apps.endpoints.probe import endpoint_probe
 from apps.endpoints.serializers import (
-    EndpointInput, EndpointInUseOutput, EndpointOutput, EndpointUpdateOutput, ProbeOutput,
+    EndpointInput,
+    EndpointInUseOutput,
+    EndpointOutput,
+    EndpointUpdateOutput,
+    ProbeOutput,
 )
 
 

@@ -5,7 +5,6 @@ from apps.core.fields import PositiveFloatField, UriField
 from apps.endpoints import services
 from apps.endpoints.models import Endpoint
 
-
 _PRICE = {"type": "number", "minimum": 0, "description": "USD per 1M tokens."}
 
 

@@ -48,7 +48,8 @@ def local_model_available() -> tuple[bool, str]:
     elif not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
         missing.append(f"the model files in {folder}")
     if missing:
-        return False, f"Local embeddings are not installed (missing: {', '.join(missing)}); to enable them, {ENABLE_HINT}"
+        return False, (f"Local embeddings are not installed (missing: {', '.join(missing)}); "
+                       f"to enable them, {ENABLE_HINT}")
     return True, f"all-MiniLM-L6-v2 (384 dimensions, offline) from {folder}"
 
 
@@ -110,7 +111,8 @@ class _MiniLM:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             attention = (scores / scores.sum(-1, keepdims=True)) @ v
             attention = attention.transpose(0, 2, 1, 3).reshape(batch, length, DIMENSIONS)
-            x = self._layer_norm(self._dense(attention, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+            x = self._layer_norm(self._dense(attention, p + "attention.output.dense") + x,
+                                 p + "attention.output.LayerNorm")
             hidden = self._gelu(self._dense(x, p + "intermediate.dense"))
             x = self._layer_norm(self._dense(hidden, p + "output.dense") + x, p + "output.LayerNorm")
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
@@ -146,6 +148,6 @@ def embed_local(texts: list[str], batch_size: int = 32) -> list[list[float]]:
     vectors: list[list[float]] = [[] for _ in texts]
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        for index, vector in zip(chunk, model.embed([texts[i] for i in chunk])):
+        for index, vector in zip(chunk, model.embed([texts[i] for i in chunk]), strict=True):
             vectors[index] = vector.tolist()
     return vectors

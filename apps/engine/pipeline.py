@@ -153,7 +153,8 @@ async def run_pipeline(
             if not result.error:
                 item, repeat, earlier = entry
                 next_live.append((item, repeat, [*earlier, (result.stage_name, result.text)]))
-            result.cost_usd = 0.0 if result.cached else endpoint.cost_usd(result.model, result.tokens_in, result.tokens_out)
+            result.cost_usd = (0.0 if result.cached
+                               else endpoint.cost_usd(result.model, result.tokens_in, result.tokens_out))
         live = next_live
         if outcome.interrupted:
             break

@@ -318,7 +318,8 @@ def sandbox_probe() -> dict[str, Any]:
                 header = _json_line(done.stdout.decode("utf-8", "replace").strip().partition("\n")[0])
                 header = header if isinstance(header, dict) else {}
                 _probe = {"network_isolated": False, "privileges_dropped": False,
-                          "error": header.get("fatal", "" if "sandbox" in header else done.stderr.decode("utf-8", "replace")[-500:]),
+                          "error": header.get("fatal", "" if "sandbox" in header
+                                              else done.stderr.decode("utf-8", "replace")[-500:]),
                           **{k: v for k, v in header.get("sandbox", {}).items() if k != "uid"}}
             except (OSError, subprocess.SubprocessError) as exc:
                 _probe = {"network_isolated": False, "privileges_dropped": False, "error": str(exc)}

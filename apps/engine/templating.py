@@ -183,7 +183,8 @@ def _compiled(source: str, max_template_chars: int, trial: bool = False):
     return env.from_string(tree)
 
 
-def template_variables(source: str, *, stage: str = "", max_template_chars: int = DEFAULT_MAX_TEMPLATE_CHARS) -> set[str]:
+def template_variables(source: str, *, stage: str = "",
+                       max_template_chars: int = DEFAULT_MAX_TEMPLATE_CHARS) -> set[str]:
     """The root variable names a template reads (Jinja globals such as `range` excluded).
 
     Also renders the template once with every variable standing in as "anything", so a template

@@ -15,7 +15,8 @@ from apps.runs.models import Run
 
 
 @extend_schema_field({"type": "array", "items": {"anyOf": [
-    {"type": "string", "description": 'Shorthand for {"input": "..."}.'}, {"type": "object", "additionalProperties": {}},
+    {"type": "string", "description": 'Shorthand for {"input": "..."}.'},
+    {"type": "object", "additionalProperties": {}},
 ]}, "maxItems": settings.MAX_SAMPLE_ITEMS})
 class _SampleData(serializers.JSONField):
     """Documents sample_data: items are objects, or strings as shorthand."""

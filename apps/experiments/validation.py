@@ -37,10 +37,15 @@ from decimal import Decimal
 from typing import Any
 
 from apps.engine import params as P
-from apps.engine.templating import CONTEXT_NAMES, TemplateError, attribute_references, item_variables
 from apps.engine.scorers import scorer_types, validate_scorer_options
 from apps.engine.scorers.base import OptionsInvalid
-from apps.engine.templating import template_variables
+from apps.engine.templating import (
+    CONTEXT_NAMES,
+    TemplateError,
+    attribute_references,
+    item_variables,
+    template_variables,
+)
 
 KNOWN_SCORER_TYPES = scorer_types()
 CONFIG_FIELDS = (
@@ -304,7 +309,8 @@ class _Checker:
             elif name == "stages":
                 for ref in sorted(attribute_references(source, "stages") - set(earlier)):
                     listed = ", ".join(earlier)
-                    self.errors.add(path, f"stage '{stage}': 'stages.{ref}' is not an earlier stage (earlier: {listed})")
+                    self.errors.add(path,
+                                    f"stage '{stage}': 'stages.{ref}' is not an earlier stage (earlier: {listed})")
             elif name == "item" and self.items.known:
                 for key in sorted(attribute_references(source, "item")):
                     problem = self.items.lacking(key, label=f"field 'item.{key}'", as_key=True)

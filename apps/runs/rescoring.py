@@ -55,7 +55,8 @@ class Rescorer(LLMHost):
         self.cache_owner = str(experiment.project.owner_id)  # judge/embedding calls read the owner's cache
         specs = scorer_specs(experiment.scoring_config)
         items = {str(i["id"]): i for i in experiment.sample_data}
-        for request in Sweep.objects.filter(experiment=experiment, kind=Sweep.Kind.SINGLE).values_list("request", flat=True):
+        singles = Sweep.objects.filter(experiment=experiment, kind=Sweep.Kind.SINGLE)
+        for request in singles.values_list("request", flat=True):
             items.update({str(i["id"]): i for i in (request or {}).get("items") or []})
         runs = list(Run.objects.filter(experiment=experiment, status__in=SCORED_STATUSES)
                     .order_by("position", "created_at").values_list("pk", "config"))
@@ -77,7 +78,7 @@ class Rescorer(LLMHost):
                                   outputs=outputs[str(pk)], backend=backend, python_enabled=self.python_enabled)
                     for pk, config in batch
                 ))
-                for (pk, _), rows in zip(batch, scored):
+                for (pk, _), rows in zip(batch, scored, strict=True):
                     await self.db(scores_store, run_id=pk, rows=rows, specs=specs)
                 done += len(batch)
                 await self.db(event_emit, kind=Kind.RESCORE_PROGRESS, experiment=experiment,

@@ -55,14 +55,14 @@ class ScoringBackend:
         keys = [embedding_cache_key(owner=owner, provider=spec.kind, base_url=spec.base_url, model=model, text=text)
                 for text in texts]
         hits = await self.host.db(recording.cache_get_many, owner_id=owner, keys=keys)
-        missing = [(key, text) for key, text in zip(keys, texts) if key not in hits]
+        missing = [(key, text) for key, text in zip(keys, texts, strict=True) if key not in hits]
         vectors = {key: json.loads(hit.text) for key, hit in hits.items()}
         if missing:
             fresh = await self.host.endpoint_call(
                 endpoint_id, lambda provider: provider.embed(model, [text for _, text in missing])
             )
             entries = []
-            for (key, _), vector in zip(missing, fresh):
+            for (key, _), vector in zip(missing, fresh, strict=False):
                 vectors[key] = vector
                 entries.append(ResponseCache(key=key, owner_id=owner, provider=spec.kind, base_url=spec.base_url,
                                              model=model, response=json.dumps(vector), origin_run="embedding"))

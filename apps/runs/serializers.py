@@ -124,7 +124,9 @@ class RunDetailOutput(RunListOutput):
 
 class SweepStartedOutput(serializers.Serializer):
     sweep = SweepOutput()
-    note = serializers.CharField(help_text="What the planner changed about the request (e.g. a trimmed grid); may be empty.")
+    note = serializers.CharField(
+        help_text="What the planner changed about the request (e.g. a trimmed grid); may be empty."
+    )
 
 
 class PlanEstimateOutput(serializers.Serializer):

@@ -6,12 +6,12 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from axes.models import AccessAttempt, AccessFailureLog
 from django.apps import apps
-from django.contrib.auth.models import Group
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import quote
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -23,9 +23,9 @@ from django_q.tasks import async_task
 from apps.accounts.models import ApiKey, User
 from apps.accounts.services import api_key_create
 from apps.core import crypto
-from apps.engine.egress.allowlist_syntax import allowlist_entry_error
 from apps.core.models import SystemSettings
 from apps.endpoints.models import Endpoint
+from apps.engine.egress.allowlist_syntax import allowlist_entry_error
 from apps.experiments.models import Experiment
 from apps.projects.models import ExportRecord, Project, SavedConfig
 from apps.runs.models import Event, ResponseCache, Run, Score, ScoreSummary, StageResult, Sweep
@@ -85,7 +85,8 @@ def world(owner, admin_user):
     endpoint = Endpoint(owner=owner, label="Local vLLM", base_url="http://127.0.0.1:8000/v1")
     endpoint.set_api_key(RAW_KEY)
     endpoint.save()
-    webhook = WebhookConfig(owner=owner, project=project, url="https://hooks.example.com/pl", event_types=["run.failed"])
+    webhook = WebhookConfig(owner=owner, project=project, url="https://hooks.example.com/pl",
+                            event_types=["run.failed"])
     webhook.set_secret(RAW_SECRET)
     webhook.set_headers({"Authorization": HEADER_VALUE})
     webhook.save()

@@ -81,7 +81,8 @@ def _loopback_or_literal(host) -> bool:
 @pytest.fixture
 def loopback_only(monkeypatch):
     """Fuzzed endpoints and webhooks name any host: resolve none and connect only to loopback."""
-    real_getaddrinfo, real_connect, real_connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def getaddrinfo(host, *args, **kwargs):
         if not _loopback_or_literal(host):
@@ -127,7 +128,8 @@ def world(owner, admin_user, fake_llm) -> World:
     runs = [make_run(finished, sweep=done, position=n, score=0.5 + n / 10, point={"stages.0.model": model})
             for n, model in enumerate(["small-model", "big-model"])]
     live = Sweep.objects.create(experiment=running, kind=Sweep.Kind.GRID, status=Sweep.Status.RUNNING, runs_total=2)
-    pending = make_run(running, sweep=live, status=Run.Status.PENDING, score=None, point={"stages.0.model": "big-model"})
+    pending = make_run(running, sweep=live, status=Run.Status.PENDING, score=None,
+                       point={"stages.0.model": "big-model"})
     saved = SavedConfig.objects.create(project=project, name="best", config=runs[1].config, run=runs[1])
     webhooks = [WebhookConfig(owner=owner, project=scope, url="https://hooks.example.test/in",
                               event_types=["run.failed"]) for scope in (project, None)]

@@ -61,7 +61,8 @@ def world(owner, fake_llm):
     project = Project.objects.create(owner=owner, name="p")
     experiment = Experiment.objects.create(
         project=project, name="e", sample_data=[{"id": "1", "input": "hi"}],
-        pipeline_stages=[{"name": "s", "endpoint": str(endpoint.pk), "model": "fake-chat", "prompt_template": "{{ input }}", "params": {}}],
+        pipeline_stages=[{"name": "s", "endpoint": str(endpoint.pk), "model": "fake-chat",
+                          "prompt_template": "{{ input }}", "params": {}}],
     )
     return {"endpoint": str(endpoint.pk), "project": str(project.pk), "experiment": str(experiment.pk)}
 

@@ -37,7 +37,8 @@ print(json.dumps({
 
 
 def probe(tmp_path: Path, **env: str) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS"}}
+    dropped = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update({"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "promptlooper.settings", **env})
     out = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, check=True, timeout=60

@@ -16,11 +16,24 @@ import aiohttp
 import httpx
 
 from apps.engine.egress.policy import (
-    METADATA_ADDRESSES, Allowlist, BodyTooLarge, EgressDenied, EgressError, Guard, Policy,
-    RedirectNotFollowed, canonical, category, check_url,
+    METADATA_ADDRESSES,
+    Allowlist,
+    BodyTooLarge,
+    EgressDenied,
+    EgressError,
+    Guard,
+    Policy,
+    RedirectNotFollowed,
+    canonical,
+    category,
+    check_url,
 )
 from apps.engine.egress.transports import (
-    AsyncGuardedTransport, GuardedResolver, SyncGuardedTransport, declared_too_large, too_large,
+    AsyncGuardedTransport,
+    GuardedResolver,
+    SyncGuardedTransport,
+    declared_too_large,
+    too_large,
 )
 
 __all__ = [

@@ -22,7 +22,6 @@ from httpx_aiohttp import AiohttpTransport
 
 from apps.engine.egress.policy import BodyTooLarge, EgressDenied, EgressError, Guard, check_scheme, host_port
 
-
 # httpx has already turned an international name into punycode; "_" appears in container names.
 _HOST_CHARS = re.compile(r"[A-Za-z0-9._-]+")
 

@@ -16,7 +16,14 @@ import httpx
 import yarl
 
 from apps.engine.egress.policy import (
-    ALWAYS_DENIED, PHRASES, Allowlist, EgressDenied, Guard, Policy, canonical, category,
+    ALWAYS_DENIED,
+    PHRASES,
+    Allowlist,
+    EgressDenied,
+    Guard,
+    Policy,
+    canonical,
+    category,
 )
 
 MAX_URL_CHARS = 2000

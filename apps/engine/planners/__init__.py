@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .base import DEFAULT_MAX_POINTS, Plan, Planner, PlanError
+from .base import DEFAULT_MAX_POINTS, Plan, PlanError, Planner
 
 PLANNERS = {
     "grid": "apps.engine.planners.grid.GridPlanner",

@@ -88,11 +88,11 @@ class PointConfigs:
         slots = [f"__plan_slot_{token}_{i}__" for i in range(len(self.paths))]
         self.memos: list[dict] = [{} for _ in self.paths]
         try:
-            self.skeleton = apply_point(base, dict(zip(self.paths, slots)))
+            self.skeleton = apply_point(base, dict(zip(self.paths, slots, strict=True)))
             self.trie: dict | None = _trie(self.skeleton, list(self.paths))
             self.hash_template = JsonTemplate(canonical_json(hash_wrap(self.skeleton)), slots)
             self.config_template = JsonTemplate(json.dumps(self.skeleton), slots)
-            self.point_template = JsonTemplate(json.dumps(dict(zip(self.paths, slots))), slots)
+            self.point_template = JsonTemplate(json.dumps(dict(zip(self.paths, slots, strict=True))), slots)
         except (_Overlap, KeyError, IndexError, TypeError, ValueError):
             self.trie = None  # apply_point per point, which raises its own error for a bad path
 
@@ -111,7 +111,7 @@ class PointConfigs:
             config = apply_point(self.base, point)
             return canonical_json(self.hash_wrap(config)), json.dumps(config), json.dumps(point)
         canonical, plain = [], []
-        for memo, value in zip(self.memos, point.values()):
+        for memo, value in zip(self.memos, point.values(), strict=True):
             key = (value.__class__, value)  # 1, 1.0 and True are equal keys but encode differently
             try:
                 pair = memo[key]

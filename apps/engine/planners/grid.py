@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from .base import DEFAULT_MAX_POINTS, Plan, Planner, PlanError
+from .base import DEFAULT_MAX_POINTS, Plan, PlanError, Planner
 from .space import parse_space, space_size
 
 
@@ -34,5 +34,5 @@ class GridPlanner(Planner):
             )
         paths = [axis.path for axis in axes]
         columns = [[axis.value_at(i) for i in range(axis.size)] for axis in axes]
-        points = [dict(zip(paths, combo)) for combo in itertools.product(*columns)]
+        points = [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*columns)]
         return Plan(points, kind=self.kind, space_size=total)

@@ -18,7 +18,7 @@ import math
 import random
 from typing import Any
 
-from .base import DEFAULT_MAX_POINTS, Plan, Planner, PlanError, resolve_seed
+from .base import DEFAULT_MAX_POINTS, Plan, PlanError, Planner, resolve_seed
 from .space import parse_space, point_key, sample_new_points, space_size
 
 STATE_VERSION = 1

@@ -292,7 +292,7 @@ def point_at(axes: list[Axis], index: int) -> dict[str, Any]:
     for axis in reversed(axes):
         index, digit = divmod(index, axis.size)
         values.append(axis.value_at(digit))
-    return {axis.path: value for axis, value in zip(axes, reversed(values))}
+    return {axis.path: value for axis, value in zip(axes, reversed(values), strict=True)}
 
 
 def sample_new_points(axes: list[Axis], k: int, rng: random.Random, seen: set[str]) -> list[dict]:
@@ -343,7 +343,7 @@ def _draw_keyed(axes: list[Axis], k: int, rng: random.Random) -> list[dict]:
         key = tuple([pair[1] for pair in drawn])
         if key not in seen:
             seen.add(key)
-            found.append(dict(zip(paths, [pair[0] for pair in drawn])))
+            found.append(dict(zip(paths, [pair[0] for pair in drawn], strict=True)))
     return found
 
 
@@ -368,7 +368,7 @@ def _draw_indexed(axes: list[Axis], k: int, rng: random.Random) -> list[dict]:
         key = tuple(digits)
         if key not in seen:
             seen.add(key)
-            found.append({path: column[digit] for path, column, digit in zip(paths, columns, digits)})
+            found.append({path: column[digit] for path, column, digit in zip(paths, columns, digits, strict=True)})
     return found
 
 

@@ -97,7 +97,7 @@ class Provider(ABC):
     def build(self, method: str, url: str, json_body: Any) -> httpx.Request:
         try:
             parsed = httpx.URL(url)
-            parsed.host  # decoding a punycode host name can fail too
+            _ = parsed.host  # decoding a punycode host name can fail too
         except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
             raise self.invalid_url(excerpt(str(exc))) from None
         if parsed.userinfo:

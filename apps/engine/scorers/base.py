@@ -39,10 +39,10 @@ class ScoreResult:
     error: str = ""
 
     @classmethod
-    def failed(cls, message: str, **metadata: Any) -> "ScoreResult":
+    def failed(cls, message: str, **metadata: Any) -> ScoreResult:
         return cls(value=None, metadata=metadata, error=message)
 
-    def clamped(self) -> "ScoreResult":
+    def clamped(self) -> ScoreResult:
         if self.value is None:
             return self
         if not isinstance(self.value, (int, float)) or not math.isfinite(self.value):

@@ -28,7 +28,7 @@ def cosine(a: list[float], b: list[float]) -> float:
     norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
     if not math.isfinite(norm) or norm == 0:
         raise ValueError("an embedding has zero length")
-    return max(-1.0, min(1.0, math.fsum(x * y for x, y in zip(a, b)) / norm))
+    return max(-1.0, min(1.0, math.fsum(x * y for x, y in zip(a, b, strict=True)) / norm))
 
 
 async def embed_locally(texts: list[str]) -> list[list[float]]:

@@ -140,7 +140,7 @@ async def find(pattern: str, text: str, mode: str, *, timeout_s: float | None = 
     )
     try:
         out, _ = await asyncio.wait_for(child.communicate(payload), timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise RegexTooSlow(f"the pattern took longer than {timeout_s:g}s on this output; simplify it") from None
     finally:
         if child.returncode is None:

@@ -8,8 +8,8 @@ from apps.engine.config_paths import ConfigPathError, apply_point, get_path, poi
 def two_stage_config() -> dict:
     return {
         "stages": [
-            {"name": "extract", "endpoint": "e1", "model": "small", "system_prompt": "", "prompt_template": "{{ input }}",
-             "params": {"temperature": 0.7}},
+            {"name": "extract", "endpoint": "e1", "model": "small", "system_prompt": "",
+             "prompt_template": "{{ input }}", "params": {"temperature": 0.7}},
             {"name": "summarize", "endpoint": "e1", "model": "big", "system_prompt": "Be brief.",
              "prompt_template": "{{ previous }}", "params": {}},
         ]
@@ -60,7 +60,8 @@ def test_a_param_name_with_dots_is_one_key():
 
 def test_apply_point_sets_every_path_on_a_two_stage_config():
     config = two_stage_config()
-    point = {"stages.0.model": "tiny", "stages.1.params.temperature": 0.3, "stages.1.prompt_template": "Sum: {{ previous }}"}
+    point = {"stages.0.model": "tiny", "stages.1.params.temperature": 0.3,
+             "stages.1.prompt_template": "Sum: {{ previous }}"}
     applied = apply_point(config, point)
     assert applied["stages"][0]["model"] == "tiny"
     assert applied["stages"][1]["params"] == {"temperature": 0.3}

@@ -23,12 +23,12 @@ TORCH_REFERENCE = {
 
 
 def cosine(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b))
+    return sum(x * y for x, y in zip(a, b, strict=True))
 
 
 def max_difference(a: list[list[float]], b: list[list[float]]) -> float:
     assert len(a) == len(b)
-    return max(abs(x - y) for u, v in zip(a, b) for x, y in zip(u, v, strict=True))
+    return max(abs(x - y) for u, v in zip(a, b, strict=True) for x, y in zip(u, v, strict=True))
 
 
 def test_vectors_have_384_dimensions_and_unit_length():
@@ -42,7 +42,7 @@ def test_vectors_have_384_dimensions_and_unit_length():
 
 def test_vectors_match_the_torch_reference_implementation():
     texts = list(TORCH_REFERENCE)
-    for text, vector in zip(texts, embed_local(texts)):
+    for text, vector in zip(texts, embed_local(texts), strict=True):
         assert vector[:6] == pytest.approx(TORCH_REFERENCE[text], abs=1e-5)
 
 

@@ -38,7 +38,8 @@ def test_grid_of_point_one_to_point_nine_by_point_two_has_exactly_five_clean_val
 
 
 def test_grid_steps_keep_the_decimals_of_min_and_max_lands_within_float_noise():
-    assert [p[TEMP] for p in grid([{"path": TEMP, "min": 0.15, "max": 0.55, "step": 0.1}])] == [0.15, 0.25, 0.35, 0.45, 0.55]
+    steps = grid([{"path": TEMP, "min": 0.15, "max": 0.55, "step": 0.1}])
+    assert [p[TEMP] for p in steps] == [0.15, 0.25, 0.35, 0.45, 0.55]
     assert len(grid([{"path": TEMP, "min": 0, "max": 1, "step": 0.1}])) == 11
     assert [p[TEMP] for p in grid([{"path": TEMP, "min": 0, "max": 1, "step": 0.3}])] == [0, 0.3, 0.6, 0.9]
 
@@ -81,7 +82,8 @@ def test_grid_refuses_a_range_without_a_step_naming_the_axis():
 
 def test_malformed_axes_are_plan_errors_naming_the_axis():
     for axis in ({"path": TEMP, "values": []}, {"path": TEMP, "min": 1, "max": 0, "step": 0.1},
-                 {"path": TEMP, "min": 0, "max": 1, "step": 0}, {"path": TEMP, "min": 0, "max": 1, "distribution": "beta"}):
+                 {"path": TEMP, "min": 0, "max": 1, "step": 0},
+                 {"path": TEMP, "min": 0, "max": 1, "distribution": "beta"}):
         with pytest.raises(PlanError, match=TEMP):
             sample([axis], n=3)
 
@@ -179,7 +181,8 @@ def test_guided_finds_a_point_near_the_optimum_within_twenty_tells_for_most_seed
 
 
 def test_guided_beats_random_on_a_mixed_space():
-    space = [{"path": TEMP, "min": 0, "max": 2, "distribution": "uniform"}, {"path": MODEL, "values": ["a", "b", "c", "d"]},
+    space = [{"path": TEMP, "min": 0, "max": 2, "distribution": "uniform"},
+             {"path": MODEL, "values": ["a", "b", "c", "d"]},
              {"path": "stages.0.params.top_p", "min": 0.1, "max": 1, "step": 0.1}]
 
     def score(p):
@@ -304,7 +307,7 @@ def test_point_configs_equal_apply_point_and_its_json_for_awkward_values():
     values = [0.30000000000000004, 0.3, 1.0, 1, True, -0.0, 0.0, None, "née \"q\"", [1.0, "a"], {"b": 2, "a": 1.5}]
     for first in values:
         for second in values:
-            point = dict(zip(paths, [first, second, second, first]))
+            point = dict(zip(paths, [first, second, second, first], strict=True))
             config = apply_point(base, point)
             assert configs.config(point) == config
             assert configs.texts(point) == (canonical_json(wrap(config)), json.dumps(config), json.dumps(point))

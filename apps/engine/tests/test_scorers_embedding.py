@@ -87,7 +87,8 @@ async def test_provider_failures_and_bad_vectors_are_scorer_errors():
     assert wrong_count.error == "embedding failed: asked for 2 embeddings, got 1"
     zero = await scorer().evaluate(ctx("a", fixed([0.0, 0.0], [1.0, 0.0]), reference="b"))
     assert zero.error == "embedding failed: an embedding has zero length"
-    assert (await scorer().evaluate(ctx("a", None, reference="b"))).error.startswith("embedding calls are not available")
+    unavailable = await scorer().evaluate(ctx("a", None, reference="b"))
+    assert unavailable.error.startswith("embedding calls are not available")
 
 
 @pytest.mark.asyncio

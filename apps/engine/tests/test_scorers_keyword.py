@@ -27,7 +27,8 @@ async def test_any_mode_is_one_if_anything_is_found():
 
 @pytest.mark.asyncio
 async def test_none_mode_loses_a_share_per_forbidden_word():
-    result = await score("As an AI language model I cannot", keywords=["as an ai", "cannot", "lol", "sorry"], mode="none")
+    result = await score("As an AI language model I cannot", keywords=["as an ai", "cannot", "lol", "sorry"],
+                         mode="none")
     assert result.value == 0.5
     assert result.metadata["found"] == ["as an ai", "cannot"]
     assert (await score("Fine answer.", keywords=["lol"], mode="none")).value == 1.0

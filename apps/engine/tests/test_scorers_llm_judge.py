@@ -48,7 +48,8 @@ async def test_the_default_prompt_shows_input_reference_and_output_and_the_ratin
     endpoint_id, request = fake.calls[0]
     assert endpoint_id == ENDPOINT and request.model == "judge-model" and request.params == {"temperature": 0.0}
     prompt = request.messages[0]["content"]
-    for text in ("What is 2 + 2?", "REFERENCE ANSWER", "The answer is 4.", "Correctness only.", "SCORE: <number from 1 to 10>"):
+    for text in ("What is 2 + 2?", "REFERENCE ANSWER", "The answer is 4.", "Correctness only.",
+                 "SCORE: <number from 1 to 10>"):
         assert text in prompt
 
 
@@ -130,7 +131,8 @@ async def test_a_failing_judge_call_is_a_scorer_error():
 async def test_a_custom_scale_and_prompt_are_used():
     fake = FakeJudge("SCORE: 3")
     scorer = judge(scale_min=0, scale_max=4, temperature=0.3,
-                   prompt="Rate {{ output }} against {{ reference }} for {{ item.id }} ({{ scale_min }}-{{ scale_max }})")
+                   prompt="Rate {{ output }} against {{ reference }} for {{ item.id }} "
+                          "({{ scale_min }}-{{ scale_max }})")
     result = await run(scorer, fake)
     assert result.value == 0.75
     assert fake.calls[0][1].messages[0]["content"] == "Rate The answer is 4. against 4 for 1 (0-4)"

@@ -41,7 +41,8 @@ class Hook:
         }
 
         async def handle(request: web.Request) -> web.StreamResponse:
-            self.requests.append({"path": request.path, "headers": {k.lower(): v for k, v in request.headers.items()}, "body": await request.json()})
+            self.requests.append({"path": request.path, "headers": {k.lower(): v for k, v in request.headers.items()},
+                                  "body": await request.json()})
             if request.path == "/slow":
                 await asyncio.sleep(5)
             return replies[request.path]()
@@ -81,7 +82,8 @@ async def test_it_posts_item_output_and_context_and_reads_the_score(hook, post_j
     assert result.metadata == {"reason": "close enough", "checks": [1, 2]}
     sent = hook.requests[0]
     assert sent["body"] == {"item": ITEM, "output": "The summary.", "context": {
-        "run_id": "run-1", "repeat": 2, "stage_outputs": {"draft": "The summary."}, "config": {"stages": [{"model": "m"}]}}}
+        "run_id": "run-1", "repeat": 2, "stage_outputs": {"draft": "The summary."},
+        "config": {"stages": [{"model": "m"}]}}}
     assert sent["headers"]["x-token"] == "t0ken"
 
 
@@ -129,7 +131,8 @@ async def test_the_webhook_policy_blocks_loopback_before_any_request(hook):
 
 @pytest.mark.asyncio
 async def test_without_post_json_it_is_an_error():
-    assert (await run("https://hooks.example.com/score", None)).error == "webhook calls are not available to this scorer"
+    result = await run("https://hooks.example.com/score", None)
+    assert result.error == "webhook calls are not available to this scorer"
 
 
 @pytest.mark.parametrize(("options", "field"), [

@@ -59,7 +59,8 @@ def test_the_sandbox_refuses_to_mutate_lists():
 
 def test_later_stages_read_previous_and_earlier_stage_outputs():
     context = stage_context(ITEM, earlier=[("extract", "facts"), ("summarize", "short")])
-    text = render("{{ previous }} | {{ stages.extract.output }} | {{ stages['summarize'].output }}", context, stage="s3")
+    text = render("{{ previous }} | {{ stages.extract.output }} | {{ stages['summarize'].output }}", context,
+                  stage="s3")
     assert text == "short | facts | short"
 
 

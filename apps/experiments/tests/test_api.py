@@ -50,7 +50,8 @@ def payload(project, endpoint, **changes) -> dict:
             {"name": "draft", "endpoint": str(endpoint.pk), "model": "m1", "prompt_template": "Summarize: {{ input }}",
              "params": {"temperature": 0.2}},
         ],
-        "scoring_config": {"scorers": [{"type": "length", "weight": 2, "options": {"max": 100}}, {"type": "keyword", "options": {"keywords": ["cat"]}}]},
+        "scoring_config": {"scorers": [{"type": "length", "weight": 2, "options": {"max": 100}},
+                                       {"type": "keyword", "options": {"keywords": ["cat"]}}]},
         "parameter_space": [
             {"path": "stages.0.model", "values": ["m1", "m2"]},
             {"path": "stages.0.params.temperature", "min": 0, "max": 1, "step": 0.5},
@@ -125,14 +126,20 @@ BAD_INPUTS = {
         "pipeline_stages.0.endpoint",
     ),
     "bad parameter path": (lambda d: d["parameter_space"][0].update(path="stages.0.colour"), "parameter_space.0.path"),
-    "path to a missing stage": (lambda d: d["parameter_space"][0].update(path="stages.3.model"), "parameter_space.0.path"),
+    "path to a missing stage": (
+        lambda d: d["parameter_space"][0].update(path="stages.3.model"), "parameter_space.0.path",
+    ),
     "empty values": (lambda d: d["parameter_space"][0].update(values=[]), "parameter_space.0.values"),
     "non-numeric range": (lambda d: d["parameter_space"][1].update(min="low"), "parameter_space.1.min"),
     "min above max": (lambda d: d["parameter_space"][1].update(min=1, max=0.5), "parameter_space.1.min"),
     "zero step": (lambda d: d["parameter_space"][1].update(step=0), "parameter_space.1.step"),
     "negative step": (lambda d: d["parameter_space"][1].update(step=-0.5), "parameter_space.1.step"),
-    "unknown scorer": (lambda d: d["scoring_config"]["scorers"][1].update(type="vibes"), "scoring_config.scorers.1.type"),
-    "negative weight": (lambda d: d["scoring_config"]["scorers"][0].update(weight=-1), "scoring_config.scorers.0.weight"),
+    "unknown scorer": (
+        lambda d: d["scoring_config"]["scorers"][1].update(type="vibes"), "scoring_config.scorers.1.type",
+    ),
+    "negative weight": (
+        lambda d: d["scoring_config"]["scorers"][0].update(weight=-1), "scoring_config.scorers.0.weight",
+    ),
     "sample data not a list": (lambda d: d.update(sample_data="a, b, c"), "sample_data"),
     "item without input": (lambda d: d["sample_data"].append({"id": "c"}), "sample_data.2.input"),
     "item that is a number": (lambda d: d["sample_data"].append(3), "sample_data.2"),

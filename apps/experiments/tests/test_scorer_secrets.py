@@ -9,7 +9,7 @@ def webhook_config(value=SECRET):
                          "options": {"url": "https://grader.example.com/score", "headers": {"Authorization": value}}}]}
 
 
-def test_webhook_scorer_headers_are_masked_and_survive_a_round_trip(api, project, endpoint):
+def test_webhook_scorer_headers_are_masked_and_survive_a_round_trip(api, project, endpoint):  # noqa: F811
     created = api.post(LIST, payload(project, endpoint, scoring_config=webhook_config()), format="json")
     assert created.status_code == 201, created.content
     assert SECRET not in created.content.decode()

@@ -38,7 +38,8 @@ def payload(project, endpoint, template: str, **changes) -> dict:
         "project": str(project.pk),
         "name": "Bombs",
         "sample_data": [{"id": "a", "input": "The cat sat."}],
-        "pipeline_stages": [{"name": "draft", "endpoint": str(endpoint.pk), "model": "m1", "prompt_template": template}],
+        "pipeline_stages": [{"name": "draft", "endpoint": str(endpoint.pk), "model": "m1",
+                             "prompt_template": template}],
     }
     data.update(changes)
     return data

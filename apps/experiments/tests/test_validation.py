@@ -19,7 +19,8 @@ def config(**changes) -> dict:
         "sample_data": [{"id": "a", "input": "first"}, {"input": "second", "reference": "2nd"}],
         "pipeline_stages": [
             {"name": "draft", "endpoint": ENDPOINT, "model": "m1", "prompt_template": "Summarize {{ input }}"},
-            {"endpoint": ENDPOINT, "model": "m2", "prompt_template": "Shorten {{ previous }} {{ stages.draft.output }}"},
+            {"endpoint": ENDPOINT, "model": "m2",
+             "prompt_template": "Shorten {{ previous }} {{ stages.draft.output }}"},
         ],
         "scoring_config": {"scorers": [{"type": "length", "options": {"max": 100}}]},
         "parameter_space": [{"path": "stages.0.params.temperature", "min": 0, "max": 1, "step": 0.5}],
@@ -155,7 +156,8 @@ def test_endpoint_ids_are_compared_case_insensitively():
          "parameter_space.0.distribution"),
         ({"parameter_space": [{"path": "stages.0.params.top_p", "min": 0, "max": 1, "distribution": "log_uniform"}]},
          "parameter_space.0.min"),
-        ({"parameter_space": [{"path": "stages.0.model", "values": ["a"]}, {"path": "stages.0.model", "values": ["b"]}]},
+        ({"parameter_space": [{"path": "stages.0.model", "values": ["a"]},
+                              {"path": "stages.0.model", "values": ["b"]}]},
          "parameter_space.1.path"),
     ],
 )
@@ -171,12 +173,16 @@ def test_a_template_variable_missing_from_an_item_names_stage_variable_and_item(
 
 def test_a_variable_no_item_has_is_unknown():
     messages = errors_for(config(pipeline_stages=stage0(prompt_template="{{ nope }}")))
-    assert messages["pipeline_stages.0.prompt_template"] == ["stage 'draft': unknown variable 'nope' (no sample item has it)"]
+    assert messages["pipeline_stages.0.prompt_template"] == [
+        "stage 'draft': unknown variable 'nope' (no sample item has it)"
+    ]
 
 
 def test_previous_in_the_first_stage_is_an_error():
     messages = errors_for(config(pipeline_stages=stage0(prompt_template="{{ previous }}")))
-    assert messages["pipeline_stages.0.prompt_template"] == ["stage 'draft': 'previous' is only available after the first stage"]
+    assert messages["pipeline_stages.0.prompt_template"] == [
+        "stage 'draft': 'previous' is only available after the first stage"
+    ]
 
 
 def test_a_stage_may_only_read_earlier_stages():

@@ -102,7 +102,7 @@ class _Report:
                      f"weight {s.get('weight', 1)}")
         self.out(f"- **Parameter space:** {len(exp.parameter_space)} axis/axes")
         space = space_endpoints_masked(exp.parameter_space) if self.i.hide_endpoints else exp.parameter_space
-        for axis, stored in zip(space, exp.parameter_space):
+        for axis, stored in zip(space, exp.parameter_space, strict=True):
             if "values" in axis:
                 masked = axis["values"] != stored["values"]
                 shown = ", ".join("(hidden)" if masked else str(v) for v in axis["values"][:10])

@@ -202,7 +202,7 @@ def test_embeddings_honour_dimensions_and_base64(client: httpx.Client) -> None:
     packed = base64.b64decode(embed(client, "hi", dimensions=16, encoding_format="base64")[0])
     decoded = struct.unpack("<16f", packed)
     assert len(floats) == 16
-    assert all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(floats, decoded))
+    assert all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(floats, decoded, strict=True))
 
 
 def test_the_latency_header_delays_the_reply(client: httpx.Client) -> None:

@@ -152,7 +152,8 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
             error = ""
             if outcome.failed_items:
                 first = next(r.error for r in outcome.results if r.error)
-                error = f"{len(outcome.failed_items)} item run(s) failed: {', '.join(outcome.failed_items[:5])}. {first}"
+                error = (f"{len(outcome.failed_items)} item run(s) failed: "
+                         f"{', '.join(outcome.failed_items[:5])}. {first}")
             updated = owned.update(
                 status=status, completed_at=now, duration_ms=duration_ms, lease_owner="", lease_expires_at=None,
                 calls=len(outcome.results), cache_hits=sum(1 for r in outcome.results if r.cached),
@@ -174,7 +175,8 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
         StageResult.objects.bulk_create(stage_rows, ignore_conflicts=True, batch_size=500)
         weighted = scores_store_many(entries=scored, specs=specs) if specs else {}
         for run_id, status, duration_ms, error in completed:
-            kind = {Run.Status.FAILED: Kind.RUN_FAILED, Run.Status.CACHED: Kind.RUN_CACHED}.get(status, Kind.RUN_COMPLETED)
+            kind = {Run.Status.FAILED: Kind.RUN_FAILED,
+                    Run.Status.CACHED: Kind.RUN_CACHED}.get(status, Kind.RUN_COMPLETED)
             payload = {"run_id": run_id, "status": status, "duration_ms": duration_ms,
                        "weighted_score": weighted.get(run_id)}
             if error:

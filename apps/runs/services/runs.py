@@ -63,7 +63,8 @@ def run_adhoc(*, user, experiment: Experiment, point: dict | None = None, pipeli
         )
         run = Run.objects.create(
             experiment=experiment, sweep=sweep, position=0, config=config, point=point,
-            config_hash=run_config_hash(config=config, items_fingerprint=samples_fingerprint(run_items), repeats=repeats),
+            config_hash=run_config_hash(config=config, items_fingerprint=samples_fingerprint(run_items),
+                                        repeats=repeats),
         )
         sweep_enqueue(sweep_id=sweep.pk)
     return run

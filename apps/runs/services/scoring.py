@@ -10,8 +10,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django_q.tasks import async_task
 from django.db.models import Max
+from django_q.tasks import async_task
 
 from apps.engine.scorers import get_scorer_class
 from apps.engine.scorers.base import Scorer, ScoringContext
@@ -110,7 +110,8 @@ def scores_store_many(*, entries: list[tuple[str, list[dict]]], specs: list[Scor
     return weighted
 
 
-def summaries_from_pairs(*, run_id, pairs: list[tuple[str, float | None]], specs: list[ScorerSpec]) -> list[ScoreSummary]:
+def summaries_from_pairs(*, run_id, pairs: list[tuple[str, float | None]],
+                         specs: list[ScorerSpec]) -> list[ScoreSummary]:
     values: dict[str, list[float]] = {spec.name: [] for spec in specs}
     errored: dict[str, int] = {spec.name: 0 for spec in specs}
     for name, value in pairs:

@@ -50,8 +50,8 @@ def test_a_point_value_is_checked_like_the_stage_field_it_sets(api, make_experim
     assert Run.objects.count() == 0
 
 
-@pytest.mark.parametrize("path", ["stages.0.colour", "stages.7.model", "stages.0.name", "name", "stages.0.params.stream",
-                                  "stages." + "9" * 5000 + ".model"])
+@pytest.mark.parametrize("path", ["stages.0.colour", "stages.7.model", "stages.0.name", "name",
+                                  "stages.0.params.stream", "stages." + "9" * 5000 + ".model"])
 def test_a_point_with_an_unknown_path_is_refused_naming_the_path(api, make_experiment, enqueued, path):
     response = adhoc(api, make_experiment(n_items=1), {path: "x"})
     assert response.status_code == 400

@@ -15,7 +15,14 @@ from django.utils import timezone
 from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.recording import LEASE
 from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
-    TERMINAL, clean_reference, per_point, run_totals, start, status_of, sweep_totals, worker,
+    TERMINAL,
+    clean_reference,
+    per_point,
+    run_totals,
+    start,
+    status_of,
+    sweep_totals,
+    worker,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,9 +74,11 @@ def test_a_sweep_survives_random_sigkills_of_its_worker_and_totals_match_a_clean
     for kill in range(KILLS):
         # A random moment: after 1–3 more runs have finished, then 0–6 more calls into the next ones.
         runs_target = terminal_runs(sweep) + rng.randint(1, 3)
-        worker.wait_for(lambda: terminal_runs(sweep) >= runs_target, what=f"{runs_target} finished runs (kill {kill})")
+        worker.wait_for(lambda runs_target=runs_target: terminal_runs(sweep) >= runs_target,
+                        what=f"{runs_target} finished runs (kill {kill})")
         calls_target = fake_llm.stats["chat"] + rng.randint(0, 6)
-        worker.wait_for(lambda: fake_llm.stats["chat"] >= calls_target, what=f"call {calls_target} (kill {kill})")
+        worker.wait_for(lambda calls_target=calls_target: fake_llm.stats["chat"] >= calls_target,
+                        what=f"call {calls_target} (kill {kill})")
         worker.kill()
         assert status_of(sweep) == Sweep.Status.RUNNING, "the sweep finished before the kill; make it longer"
         in_flight_at_kills.append(expire_dead_leases(sweep))

@@ -33,7 +33,8 @@ def test_a_grid_sweep_runs_every_combination_over_every_item_and_repeat(api, mak
     assert points == {(m, t) for m in ("fake-chat", "fake-chat-large") for t in (0.1, 0.3, 0.5)}
     run = Run.objects.first()
     second_stage = StageResult.objects.filter(run=run, stage_index=1).first()
-    first_stage = StageResult.objects.get(run=run, item_id=second_stage.item_id, repeat=second_stage.repeat, stage_index=0)
+    first_stage = StageResult.objects.get(run=run, item_id=second_stage.item_id, repeat=second_stage.repeat,
+                                          stage_index=0)
     assert first_stage.response_raw in second_stage.prompt_sent[-1]["content"]
     kinds = list(Event.objects.filter(sweep=sweep).values_list("kind", flat=True))
     assert kinds.count("run.completed") == 6 and "experiment.started" in kinds and "experiment.completed" in kinds

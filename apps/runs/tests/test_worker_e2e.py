@@ -8,7 +8,14 @@ from django.db.models import Count, Sum
 from apps.runs.driver import FLUSH_INTERVAL_S, STEER_INTERVAL_S
 from apps.runs.models import Event, Run, StageResult, Sweep
 from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
-    TERMINAL, clean_reference, per_point, run_totals, start, status_of, sweep_totals, worker,
+    TERMINAL,
+    clean_reference,
+    per_point,
+    run_totals,
+    start,
+    status_of,
+    sweep_totals,
+    worker,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)

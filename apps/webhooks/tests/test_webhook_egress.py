@@ -20,9 +20,11 @@ def test_a_webhook_to_a_private_or_metadata_address_is_refused_naming_url(api, u
 
 def test_an_allowlisted_loopback_port_is_accepted(api, admin_api):
     admin_api.put("/api/v1/admin/settings", {"egress_allowlist": "127.0.0.1:9000"}, format="json")
-    response = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9000/h", "event_types": ["run.failed"]}, format="json")
+    response = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9000/h", "event_types": ["run.failed"]},
+                        format="json")
     assert response.status_code == 201, response.content
-    other = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9001/h", "event_types": ["run.failed"]}, format="json")
+    other = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9001/h", "event_types": ["run.failed"]},
+                     format="json")
     assert other.status_code == 400
 
 

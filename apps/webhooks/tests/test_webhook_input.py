@@ -57,7 +57,8 @@ def scorer_experiment(api, owner, url):
     endpoint = Endpoint.objects.create(owner=owner, label="e", base_url="http://127.0.0.1:9/v1")
     body = {
         "project": str(project.pk), "name": "x", "sample_data": [{"id": "1", "input": "hi"}],
-        "pipeline_stages": [{"name": "s", "endpoint": str(endpoint.pk), "model": "m", "prompt_template": "{{ input }}"}],
+        "pipeline_stages": [{"name": "s", "endpoint": str(endpoint.pk), "model": "m",
+                             "prompt_template": "{{ input }}"}],
         "scoring_config": {"scorers": [{"type": "webhook", "name": "grader", "options": {"url": url}}]},
     }
     return api.post("/api/v1/experiments", body, format="json")

@@ -41,7 +41,8 @@ def test_creating_without_a_secret_generates_one_and_shows_it_once(api, owner):
 def test_a_chosen_secret_and_header_values_are_never_returned(api, owner):
     project = project_create(owner=owner, name="P")
     body = {
-        "url": "https://hooks.example.com:9000/hook", "event_types": ["experiment.completed"], "project": str(project.pk),
+        "url": "https://hooks.example.com:9000/hook", "event_types": ["experiment.completed"],
+        "project": str(project.pk),
         "headers": {"Authorization": HEADER_CANARY, "X-Team": "ml"}, "secret": SECRET_CANARY, "is_active": False,
     }
     response = api.post("/api/v1/webhooks", body, format="json")
