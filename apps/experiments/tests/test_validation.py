@@ -275,3 +275,14 @@ def test_any_json_either_validates_or_raises_experiment_invalid(data, valid_base
         validate_experiment(body, **LIMITS)
     except ExperimentInvalid as exc:
         assert exc.errors and all(isinstance(messages, list) for messages in exc.errors.values())
+
+
+def test_experiments_accept_exactly_the_registered_scorer_types():
+    from apps.engine.scorers import get_scorer_class, scorer_types
+    from apps.engine.scorers.base import Scorer
+    from apps.experiments.validation import KNOWN_SCORER_TYPES
+
+    assert set(scorer_types()) == set(KNOWN_SCORER_TYPES)
+    for kind in scorer_types():
+        cls = get_scorer_class(kind)
+        assert issubclass(cls, Scorer) and cls.type == kind
