@@ -2,119 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
-from types import SimpleNamespace
-
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog
 from django.apps import apps
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.utils import quote
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
-from django_q.models import Schedule, Task
-from django_q.tasks import async_task
 
 from apps.accounts.models import ApiKey, User
-from apps.accounts.services import api_key_create
-from apps.core import crypto
 from apps.core.models import SystemSettings
+from apps.core.tests.conftest import (
+    ADMIN_MODELS,
+    EXPECTED_MODELS,
+    add_run,
+    admin_url,
+    inline_data,
+)
 from apps.endpoints.models import Endpoint
 from apps.engine.egress.allowlist_syntax import allowlist_entry_error
 from apps.experiments.models import Experiment
-from apps.projects.models import ExportRecord, Project, SavedConfig
-from apps.runs.models import Event, ResponseCache, Run, Score, ScoreSummary, StageResult, Sweep
-from apps.webhooks.models import WebhookConfig, WebhookDelivery
-
-RAW_KEY = "sk-canary-endpoint-key-9f8e"
-RAW_SECRET = "whsec-canary-signing-secret-77aa"
-HEADER_VALUE = "Bearer canary-header-value-55bb"
-ADMIN_MODELS = sorted(f"{model._meta.app_label}.{model._meta.model_name}" for model in admin.site._registry)
-EXPECTED_MODELS = {
-    "accounts.user", "accounts.apikey", "core.systemsettings", "projects.project", "projects.savedconfig",
-    "projects.exportrecord", "experiments.experiment", "runs.sweep", "runs.run", "runs.stageresult",
-    "runs.score", "runs.responsecache", "runs.event", "endpoints.endpoint", "webhooks.webhookconfig",
-    "webhooks.webhookdelivery", "django_q.schedule", "django_q.success", "django_q.failure",
-    "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog", "runs.scoresummary",
-}
-# django-q2 shows its queue table only with the database broker (no REDIS_URL).
-if "orm" in settings.Q_CLUSTER:
-    EXPECTED_MODELS.add("django_q.ormq")
-
-
-def admin_url(model, action: str, *args) -> str:
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{action}", args=[quote(arg) for arg in args])
-
-
-def add_run(experiment: Experiment, sweep: Sweep, position: int) -> Run:
-    run = Run.objects.create(
-        experiment=experiment, sweep=sweep, position=position, config={"stages": [{"model": "m"}]},
-        config_hash=uuid.uuid4().hex, status=Run.Status.COMPLETED, weighted_score=0.5,
-    )
-    StageResult.objects.create(run=run, item_id="item-1", stage_index=0, stage_name="answer", model_used="m",
-                               response_raw="hello", prompt_sent=[{"role": "user", "content": "hi"}])
-    Score.objects.create(run=run, scorer_name="length", item_id="item-1", repeat=0, value=0.5)
-    Event.objects.create(owner=experiment.project.owner, kind="run.completed", project=experiment.project,
-                         experiment=experiment, sweep=sweep, run=run)
-    return run
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
-def world(owner, admin_user):
-    project = Project.objects.create(owner=owner, name="Support bot")
-    experiment = Experiment.objects.create(project=project, name="Tone sweep", sample_data=[{"id": "item-1"}])
-    sweep = Sweep.objects.create(experiment=experiment, kind=Sweep.Kind.GRID, runs_total=2)
-    runs = [add_run(experiment, sweep, position) for position in range(2)]
-    endpoint = Endpoint(owner=owner, label="Local vLLM", base_url="http://127.0.0.1:8000/v1")
-    endpoint.set_api_key(RAW_KEY)
-    endpoint.save()
-    webhook = WebhookConfig(owner=owner, project=project, url="https://hooks.example.com/pl",
-                            event_types=["run.failed"])
-    webhook.set_secret(RAW_SECRET)
-    webhook.set_headers({"Authorization": HEADER_VALUE})
-    webhook.save()
-    event = Event.objects.filter(run=runs[0]).get()
-    now = timezone.now()
-    api_key, _ = api_key_create(user=owner, name="ci")
-    async_task("math.floor", 1.5)
-    login_failure = {"username": "mallory", "ip_address": "203.0.113.9", "user_agent": "curl", "path_info": "/login/"}
-    AccessAttempt.objects.create(**login_failure, failures_since_start=3)
-    AccessFailureLog.objects.create(**login_failure)
-    Group.objects.create(name="operators")
-    return SimpleNamespace(
-        project=project, experiment=experiment, sweep=sweep, runs=runs, endpoint=endpoint, webhook=webhook,
-        api_key=api_key, system=SystemSettings.load(),
-        saved=SavedConfig.objects.create(project=project, name="best", config={"a": 1}, run=runs[0], score=0.5),
-        export=ExportRecord.objects.create(project=project, experiment=experiment, run=runs[0], format="json"),
-        summary=ScoreSummary.objects.create(run=runs[0], scorer_name="keyword", mean=0.5, std=0.1, n=2,
-                                            ci_low=0.4, ci_high=0.6),
-        cache=ResponseCache.objects.create(key="c" * 64, owner=owner, provider="openai", base_url="http://x/v1",
-                                           model="m", response="hello", origin_run=str(runs[0].pk)),
-        delivery=WebhookDelivery.objects.create(webhook=webhook, event=event, status_code=500),
-        schedule=Schedule.objects.create(name="reconcile", func="math.floor", schedule_type=Schedule.MINUTES),
-        tasks=[
-            Task.objects.create(id=uuid.uuid4().hex, name=name, func="math.floor", started=now, stopped=now,
-                                success=success)
-            for name, success in (("alpha-ok", True), ("bravo-failed", False))
-        ],
-    )
+from apps.projects.models import Project
+from apps.runs.models import Event, ResponseCache, Run, Score, StageResult, Sweep
+from apps.webhooks.models import WebhookConfig
 
 
 def test_every_expected_model_is_registered():
@@ -237,178 +147,6 @@ def test_a_user_can_be_added_through_the_admin(staff):
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert User.objects.get(username="newcomer").check_password("a long passphrase 42")
-
-
-def endpoint_form(endpoint: Endpoint, **changes) -> dict:
-    data = {
-        "owner": endpoint.owner_id, "label": endpoint.label, "kind": endpoint.kind, "base_url": endpoint.base_url,
-        "is_active": "on", "max_concurrency": 4, "connect_timeout_s": 5, "read_timeout_s": 120,
-        "model_prices": '{"m": {"input": 0.15, "output": 0.6}}', "new_api_key": "", "_save": "Save",
-    }
-    return {**data, **changes}
-
-
-def test_endpoint_pages_show_only_the_last_four_of_the_key(staff, world):
-    pages = [
-        staff.get(admin_url(Endpoint, "change", world.endpoint.pk)).content.decode(),
-        staff.get(admin_url(Endpoint, "changelist")).content.decode(),
-    ]
-
-    for page in pages:
-        assert RAW_KEY not in page
-        assert world.endpoint.api_key_encrypted not in page
-        assert "set · …9f8e" in page
-
-
-def test_a_new_key_entered_in_the_admin_is_stored_encrypted(staff, world):
-    new_key = "sk-fresh-key-from-admin-4321"
-
-    response = staff.post(admin_url(Endpoint, "change", world.endpoint.pk), endpoint_form(world.endpoint,
-                                                                                             new_api_key=new_key))
-
-    assert response.status_code == 302
-    world.endpoint.refresh_from_db()
-    assert new_key not in world.endpoint.api_key_encrypted
-    assert crypto.decrypt(world.endpoint.api_key_encrypted) == new_key
-    assert world.endpoint.api_key_last4 == "4321"
-    assert world.endpoint.model_prices == {"m": {"input": 0.15, "output": 0.6}}
-
-
-def test_saving_without_a_new_key_keeps_the_key(staff, world):
-    form = endpoint_form(world.endpoint, base_url="http://127.0.0.1:8000/v2", label="Renamed")
-
-    staff.post(admin_url(Endpoint, "change", world.endpoint.pk), form)
-
-    world.endpoint.refresh_from_db()
-    assert world.endpoint.label == "Renamed"
-    assert world.endpoint.get_api_key() == RAW_KEY
-
-
-@pytest.mark.parametrize("new_url", ["http://evil.example.com:8000/v1", "http://127.0.0.1:9000/v1",
-                                     "https://127.0.0.1:8000/v1"])
-def test_changing_the_endpoint_origin_without_a_new_key_clears_the_key(staff, world, new_url):
-    response = staff.post(admin_url(Endpoint, "change", world.endpoint.pk), endpoint_form(world.endpoint,
-                                                                                             base_url=new_url))
-
-    assert response.status_code == 302
-    world.endpoint.refresh_from_db()
-    assert world.endpoint.base_url == new_url
-    assert not world.endpoint.has_api_key
-    assert world.endpoint.api_key_last4 == ""
-
-
-def test_changing_the_origin_with_a_new_key_keeps_the_new_key(staff, world):
-    form = endpoint_form(world.endpoint, base_url="https://api.example.com/v1", new_api_key="sk-for-new-host-0000")
-
-    staff.post(admin_url(Endpoint, "change", world.endpoint.pk), form)
-
-    world.endpoint.refresh_from_db()
-    assert world.endpoint.get_api_key() == "sk-for-new-host-0000"
-
-
-def test_the_clear_key_box_clears_the_key(staff, world):
-    staff.post(admin_url(Endpoint, "change", world.endpoint.pk), endpoint_form(world.endpoint, clear_api_key="on"))
-
-    world.endpoint.refresh_from_db()
-    assert not world.endpoint.has_api_key
-
-
-@pytest.mark.parametrize("changes", [
-    {"new_api_key": "sk-new-key-1234", "clear_api_key": "on"},
-    {"base_url": "file:///etc/passwd"},
-    {"model_prices": '{"m": {"input": -1}}'},
-    {"new_api_key": "sk-line\nbreak-key"},
-])
-def test_bad_endpoint_input_is_refused_and_nothing_changes(staff, world, changes):
-    response = staff.post(admin_url(Endpoint, "change", world.endpoint.pk), endpoint_form(world.endpoint, **changes))
-
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors
-    world.endpoint.refresh_from_db()
-    assert world.endpoint.get_api_key() == RAW_KEY
-    assert world.endpoint.base_url == "http://127.0.0.1:8000/v1"
-
-
-def test_an_endpoint_can_be_added_with_a_key(staff, world, owner):
-    form = endpoint_form(world.endpoint, label="Ollama", base_url="http://10.0.0.5:11434/v1",
-                         new_api_key="ollama-key-5678")
-
-    assert staff.post(admin_url(Endpoint, "add"), form).status_code == 302
-    assert Endpoint.objects.get(owner=owner, label="Ollama").get_api_key() == "ollama-key-5678"
-
-
-def inline_data(page) -> dict:
-    """The management and id fields a change form posts back for its (read-only) inlines."""
-    data = {}
-    for inline in page.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update({f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()})
-        data.update({f"{form.prefix}-id": form.instance.pk for form in formset.initial_forms})
-    return data
-
-
-def webhook_form(page, webhook: WebhookConfig, **changes) -> dict:
-    data = {
-        "owner": webhook.owner_id, "project": webhook.project_id, "url": webhook.url, "is_active": "on",
-        "event_types": webhook.event_types, "new_secret": "", "new_headers": "", "_save": "Save",
-    }
-    return {**data, **inline_data(page), **changes}
-
-
-def test_webhook_page_shows_header_names_but_no_secret_values(staff, world):
-    page = staff.get(admin_url(WebhookConfig, "change", world.webhook.pk)).content.decode()
-
-    assert "Authorization" in page
-    for hidden in (RAW_SECRET, HEADER_VALUE, world.webhook.secret_encrypted, world.webhook.headers_encrypted):
-        assert hidden not in page
-
-
-def test_webhook_secret_and_headers_are_replaced_through_the_admin(staff, world):
-    url = admin_url(WebhookConfig, "change", world.webhook.pk)
-    form = webhook_form(staff.get(url), world.webhook, new_secret="whsec-new-1111",
-                        new_headers="X-Token: abc\nX-Team: ops", event_types=["run.failed", "new_best_found"])
-
-    assert staff.post(url, form).status_code == 302
-
-    world.webhook.refresh_from_db()
-    assert world.webhook.get_secret() == "whsec-new-1111"
-    assert world.webhook.get_headers() == {"X-Token": "abc", "X-Team": "ops"}
-    assert world.webhook.event_types == ["run.failed", "new_best_found"]
-
-
-def test_changing_the_webhook_host_clears_its_secret_and_headers(staff, world):
-    url = admin_url(WebhookConfig, "change", world.webhook.pk)
-    form = webhook_form(staff.get(url), world.webhook, url="https://elsewhere.example.net/pl")
-
-    assert staff.post(url, form).status_code == 302
-
-    world.webhook.refresh_from_db()
-    assert not world.webhook.has_secret
-    assert world.webhook.get_headers() == {}
-
-
-@pytest.mark.parametrize("changes", [
-    {"new_headers": "Host: evil.example.com"},
-    {"new_headers": "not a header line"},
-    {"event_types": ["no.such.event"]},
-])
-def test_bad_webhook_input_is_refused_and_nothing_changes(staff, world, changes):
-    url = admin_url(WebhookConfig, "change", world.webhook.pk)
-
-    response = staff.post(url, webhook_form(staff.get(url), world.webhook, **changes))
-
-    assert response.status_code == 200
-    world.webhook.refresh_from_db()
-    assert world.webhook.get_headers() == {"Authorization": HEADER_VALUE}
-    assert world.webhook.event_types == ["run.failed"]
-
-
-def test_a_webhook_cannot_point_at_another_users_project(staff, world, other_user):
-    url = admin_url(WebhookConfig, "change", world.webhook.pk)
-
-    response = staff.post(url, webhook_form(staff.get(url), world.webhook, owner=other_user.pk))
-
-    assert "project" in response.context["adminform"].form.errors
 
 
 def test_system_settings_changelist_redirects_to_its_change_form(staff):
