@@ -75,7 +75,6 @@ def _make_fixtures(*, base_url: str, calls: int, concurrency: int, items_per_run
     first sweep is uncached.
     """
     from apps.accounts.models import User
-    from apps.core.testing import client_for
     from apps.endpoints.services import endpoint_create
     from apps.experiments.services import experiment_create
     from apps.projects.services import project_create
@@ -99,7 +98,19 @@ def _make_fixtures(*, base_url: str, calls: int, concurrency: int, items_per_run
             **({"scoring_config": {"scorers": [SCORER]}} if scorer else {}),
         })
 
-    return _sweep_starter(client_for(user)), new_experiment, (n_items, points)
+    return _sweep_starter(_client_for(user)), new_experiment, (n_items, points)
+
+
+def _client_for(user):
+    """An in-process API client authenticated as `user` with a bearer token."""
+    from rest_framework.test import APIClient
+
+    from apps.accounts.tokens import token_issue
+
+    client = APIClient()
+    token, _ = token_issue(user_id=user.pk)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
 
 
 def _sweep_starter(client):
@@ -114,7 +125,7 @@ def _sweep_starter(client):
     except Exception as exc:  # noqa: BLE001 — an unrelated app's import error
         from rest_framework.test import APIRequestFactory
 
-        from apps.runs.api import SweepStartApi
+        from apps.api.runs import SweepStartApi
 
         print(f"note: the URLconf does not import ({exc!r}); calling SweepStartApi without middleware")
         factory, view = APIRequestFactory(), SweepStartApi.as_view()

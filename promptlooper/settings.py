@@ -80,10 +80,13 @@ INSTALLED_APPS = [
     "apps.projects",
     "apps.endpoints",
     "apps.experiments",
+    "apps.activity",
     "apps.runs",
     "apps.webhooks",
     "apps.fakellm",
     "apps.exports",
+    "apps.instance",
+    "apps.api",
 ]
 
 MIDDLEWARE = [

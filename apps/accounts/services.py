@@ -13,23 +13,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from apps.accounts.models import ApiKey, User
+from apps.core.errors import Forbidden, InvalidInput, RateLimited
 from apps.core.models import SystemSettings
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "pl_"
-
-
-class SetupError(Exception):
-    def __init__(self, message: str, *, field: str = "detail", status: int = 400) -> None:
-        super().__init__(message)
-        self.field, self.status = field, status
-
-
-class LoginLockedOut(Exception):
-    """Too many failed attempts for this username/address; try later."""
 
 
 def _sha256(value: str) -> str:
@@ -58,27 +50,24 @@ def setup_complete(*, username: str, password: str, token: str) -> User:
     """Create the first admin. Exactly one concurrent caller wins; the token dies with it."""
     username = (username or "").strip()
     if not username:
-        raise SetupError("Choose a username.", field="username")
+        raise InvalidInput.field("username", "Choose a username.")
     try:
         password_validation.validate_password(password, User(username=username))
     except ValidationError as exc:
-        raise SetupError(" ".join(exc.messages), field="password") from exc
+        raise InvalidInput.field("password", " ".join(exc.messages)) from exc
     system = SystemSettings.load()
     if system.setup_completed_at or setup_is_complete():
-        raise SetupError("Setup is already complete.", status=403)
+        raise Forbidden("Setup is already complete.")
     if not system.setup_token_hash or not hmac.compare_digest(system.setup_token_hash, _sha256(token or "")):
-        raise SetupError(
-            "The setup token is missing or wrong. Use the setup link printed in the server log.",
-            field="token",
-            status=403,
-        )
+        raise Forbidden(errors={"token": [
+            "The setup token is missing or wrong. Use the setup link printed in the server log."]})
     with transaction.atomic():
         # A conditional UPDATE is atomic on SQLite and PostgreSQL: only one racer sees 1 row changed.
         claimed = SystemSettings.objects.filter(pk=1, setup_completed_at__isnull=True).update(
             setup_completed_at=timezone.now(), setup_token_hash=""
         )
         if claimed != 1:
-            raise SetupError("Setup is already complete.", status=403)
+            raise Forbidden("Setup is already complete.")
         user = User.objects.create_superuser(username=username, password=password, email="")
     transaction.on_commit(lambda: _seed_new_admin(user))
     return user
@@ -86,16 +75,15 @@ def setup_complete(*, username: str, password: str, token: str) -> User:
 
 def _seed_new_admin(user: User) -> None:
     if settings.DEFAULT_ENDPOINT_URL or settings.DEMO_PROJECT:
-        from apps.core.demo import demo_seed
-
-        demo_seed(user=user)
+        # By dotted path: seeding lives in apps.instance, a layer above accounts.
+        import_string("apps.instance.demo.demo_seed")(user=user)
 
 
 def login_check(*, request: HttpRequest, username: str, password: str) -> User | None:
     """Authenticate through django-axes so every login path shares one rate limit."""
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        raise LoginLockedOut()
+        raise RateLimited("Too many failed login attempts. Try again later.")
     return user
 
 

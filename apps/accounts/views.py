@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import services
 from apps.accounts.forms import ApiKeyForm, LoginForm, SetupForm
 from apps.accounts.models import ApiKey
+from apps.core.errors import RateLimited, ServiceError, form_add_service_errors
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,8 +28,8 @@ def setup(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
             )
-        except services.SetupError as exc:
-            form.add_error(None if exc.field in ("detail", "token") else exc.field, str(exc))
+        except ServiceError as exc:
+            form_add_service_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("core:home")
@@ -41,8 +42,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_check(request=request, **form.cleaned_data)
-        except services.LoginLockedOut:
-            form.add_error(None, "Too many failed login attempts. Try again later.")
+        except RateLimited as exc:
+            form_add_service_errors(form, exc)
             return render(request, "accounts/login.html", {"form": form}, status=429)
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

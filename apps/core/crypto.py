@@ -7,9 +7,11 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from apps.core.errors import Conflict
 
-class SecretDecryptionError(Exception):
-    """A stored secret cannot be decrypted with any configured key."""
+
+class SecretDecryptionError(Conflict):
+    """A stored secret cannot be decrypted with any configured key (the keys changed, not the request)."""
 
 
 @lru_cache(maxsize=4)

@@ -7,14 +7,14 @@ from django.conf import settings
 from django.db import models
 
 from apps.core import crypto
+from apps.engine.providers import PROVIDERS
 
 
 class Endpoint(models.Model):
     """An LLM server. Its API key is encrypted at rest and bound to the URL's origin."""
 
-    class Kind(models.TextChoices):
-        OPENAI = "openai", "OpenAI-compatible (OpenAI, vLLM, Ollama, OpenWebUI, llama.cpp)"
-        ANTHROPIC = "anthropic", "Anthropic (native Messages API)"
+    # One kind per adapter in the engine's provider registry: Kind.OPENAI, Kind.ANTHROPIC, …
+    Kind = models.TextChoices("Kind", [(kind.upper(), (kind, label)) for kind, label in PROVIDERS.choices()])
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="endpoints")

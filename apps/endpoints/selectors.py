@@ -5,15 +5,14 @@ from django.shortcuts import get_object_or_404
 
 from apps.core.logging import register_secret
 from apps.core.models import SystemSettings
+from apps.core.permissions import visible_to
 from apps.endpoints.models import Endpoint
 from apps.engine.egress import Allowlist
 
 
 def endpoint_list(*, user) -> QuerySet[Endpoint]:
     """The user's own endpoints; nobody else's, and never a guest's."""
-    if not user.is_authenticated:
-        return Endpoint.objects.none()
-    return Endpoint.objects.filter(owner=user).order_by("label")
+    return visible_to(Endpoint.objects.all(), user, guest_readable=False).order_by("label")
 
 
 def endpoint_get(*, user, endpoint_id) -> Endpoint:

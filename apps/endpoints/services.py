@@ -6,13 +6,12 @@ import math
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from apps.core.errors import InvalidInput
 from apps.core.logging import register_secret
 from apps.endpoints.models import Endpoint, url_origin
 from apps.endpoints.selectors import allowlist_current
-from apps.endpoints.usage import experiments_using
 from apps.engine.egress import Policy
 from apps.engine.egress.urls import UrlRefused, accept_url
 
@@ -22,15 +21,14 @@ MAX_KEY = 4096
 MAX_CONCURRENCY = 256
 MAX_TIMEOUT_S = 3600.0
 MAX_PRICED_MODELS = 500
-NAMED_IN_USE = 5
 _FIELDS = {
     "label", "kind", "base_url", "api_key", "max_concurrency",
     "connect_timeout_s", "read_timeout_s", "model_prices", "is_active",
 }
 
 
-def _fail(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
+def _fail(field: str, message: str) -> InvalidInput:
+    return InvalidInput.field(field, message)
 
 
 def clean_base_url(value: Any) -> str:
@@ -103,7 +101,7 @@ def _clean_api_key(value: Any) -> str:
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - _FIELDS
     if unknown:
-        raise ValidationError({field: ["Unknown field."] for field in sorted(unknown)})
+        raise InvalidInput(errors={field: ["Unknown field."] for field in sorted(unknown)})
     cleaned: dict[str, Any] = {}
     for field, value in fields.items():
         if field == "label":
@@ -195,24 +193,3 @@ def endpoint_update(*, endpoint: Endpoint, **fields: Any) -> tuple[Endpoint, boo
         endpoint.api_key_encrypted, endpoint.api_key_last4 = "", ""
     _save(endpoint)
     return endpoint, had_key and not endpoint.has_api_key
-
-
-class EndpointInUse(Exception):
-    """The endpoint is named by experiments; deleting it would break their next run."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.count, self.names = len(names), names[:NAMED_IN_USE]
-        listed = ", ".join(f'"{name}"' for name in self.names)
-        more = f" and {self.count - len(self.names)} more" if self.count > len(self.names) else ""
-        noun = "experiment" if self.count == 1 else "experiments"
-        super().__init__(f"This endpoint is used by {self.count} {noun}: {listed}{more}. "
-                         "Point them at another endpoint first.")
-
-
-def endpoint_delete(*, endpoint: Endpoint) -> None:
-    """Delete an endpoint no experiment names (in a stage, a parameter-space value or a scorer)."""
-    with transaction.atomic():
-        users = experiments_using(endpoint=endpoint)
-        if users:
-            raise EndpointInUse([experiment.name for experiment in users])
-        endpoint.delete()

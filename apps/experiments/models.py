@@ -4,6 +4,9 @@ import uuid
 
 from django.db import models
 
+from apps.engine.config import ExperimentSpec
+from apps.experiments.validation import experiment_spec
+
 
 class Experiment(models.Model):
     """Sample data, 1–N pipeline stages, weighted scorers and a parameter space (see DESIGN.md)."""
@@ -39,3 +42,8 @@ class Experiment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def spec(self) -> ExperimentSpec:
+        """The typed stages, scorers and axes (see apps.experiments.validation.experiment_spec)."""
+        return experiment_spec(self)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.core.errors import InvalidInput
+from apps.engine.config import config_path_target
 from apps.engine.config_paths import ConfigPathError, apply_point, get_path
-from apps.experiments.validation import ExperimentInvalid, config_path_target
 
 _STAGES_PREFIX = "pipeline_stages."
 
 
 def point_apply(point: Any, stages: Any) -> tuple[dict[str, Any], Any]:
-    """(the point keyed by canonical paths, the stages with its values set), or ExperimentInvalid."""
+    """(the point keyed by canonical paths, the stages with its values set), or InvalidInput."""
     if not isinstance(point, dict):
-        raise ExperimentInvalid({"point": ["Must be an object of values by path."]})
+        raise InvalidInput(errors={"point": ["Must be an object of values by path."]})
     if not point or not isinstance(stages, list):
         return dict(point), stages  # nothing to set, or the validator reports the stages themselves
     errors: dict[str, list[str]] = {}
@@ -37,7 +38,7 @@ def point_apply(point: Any, stages: Any) -> tuple[dict[str, Any], Any]:
         except ConfigPathError as exc:
             errors["point"] = [f"Cannot apply the point to these stages: {exc}"]
     if errors:
-        raise ExperimentInvalid(errors)
+        raise InvalidInput(errors=errors)
     return canonical, stages
 
 

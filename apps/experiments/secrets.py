@@ -1,43 +1,59 @@
-"""Webhook scorer headers usually carry credentials: never echo their values back.
+"""Scorer options that carry credentials (a scorer's `secret_options`, e.g. webhook headers) are never
+echoed back.
 
-Responses show each header value as MASK; an update that sends MASK back keeps the stored value,
-so a client can round-trip an experiment (GET, edit, PUT) without knowing the secret. Readers
-other than the owner (guests) see no endpoint ids either.
+Responses show each secret value as MASK (an object option has each of its values masked); an
+update that sends MASK back keeps the stored value, so a client can round-trip an experiment (GET,
+edit, PUT) without knowing the secret. Readers other than the owner (guests) see no endpoint ids
+either. These functions rewrite the stored JSON as it is shown; the typed spec is not involved.
 """
 
 from __future__ import annotations
 
 import copy
 
+from apps.engine.scorers import SCORERS
+
 MASK = "[set]"
 
 
-def _webhook_scorers(config: dict):
+def _secret_options(config: dict):
+    """(scorer dict, names of its secret options present) for every scorer with secrets in `config`."""
     for scorer in (config or {}).get("scorers", []) or []:
-        if isinstance(scorer, dict) and scorer.get("type") == "webhook" and isinstance(scorer.get("options"), dict):
-            yield scorer
+        kind = scorer.get("type") if isinstance(scorer, dict) else None
+        if kind in SCORERS and isinstance(scorer.get("options"), dict):
+            names = [name for name in SCORERS.get(kind).secret_options if name in scorer["options"]]
+            if names:
+                yield scorer, names
+
+
+def _masked(value):
+    return {key: MASK for key in value} if isinstance(value, dict) else MASK
+
+
+def _unmasked(value, previous):
+    if isinstance(value, dict):
+        previous = previous if isinstance(previous, dict) else {}
+        return {key: previous.get(key, item) if item == MASK else item for key, item in value.items()}
+    return previous if value == MASK and previous is not None else value
 
 
 def scoring_config_masked(config: dict) -> dict:
     masked = copy.deepcopy(config or {})
-    for scorer in _webhook_scorers(masked):
-        headers = scorer["options"].get("headers")
-        if isinstance(headers, dict):
-            scorer["options"]["headers"] = {name: MASK for name in headers}
+    for scorer, names in _secret_options(masked):
+        for name in names:
+            if scorer["options"][name] is not None:
+                scorer["options"][name] = _masked(scorer["options"][name])
     return masked
 
 
 def scoring_config_unmask(new: dict, old: dict) -> dict:
-    """`new` with every MASK header value replaced by the stored value of the same scorer and header."""
-    stored = {s.get("name") or s["type"]: s["options"].get("headers") or {} for s in _webhook_scorers(old)}
+    """`new` with every MASK value replaced by the stored value of the same scorer and option."""
+    stored = {scorer.get("name") or scorer["type"]: scorer["options"] for scorer, _ in _secret_options(old)}
     result = copy.deepcopy(new)
-    for scorer in _webhook_scorers(result):
-        headers = scorer["options"].get("headers")
+    for scorer, names in _secret_options(result):
         previous = stored.get(scorer.get("name") or scorer["type"], {})
-        if isinstance(headers, dict):
-            scorer["options"]["headers"] = {
-                name: previous.get(name, value) if value == MASK else value for name, value in headers.items()
-            }
+        for name in names:
+            scorer["options"][name] = _unmasked(scorer["options"][name], previous.get(name))
     return result
 
 

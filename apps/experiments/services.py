@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from apps.core.errors import Forbidden, InvalidInput
 from apps.core.jsonsafety import UnsafeJSON, check_json
+from apps.core.queue import enqueue_on_commit
 from apps.experiments.models import Experiment
 from apps.experiments.points import point_apply, point_blame, point_values
 from apps.experiments.secrets import scoring_config_unmask
 from apps.experiments.selectors import user_endpoint_ids
-from apps.experiments.validation import CONFIG_FIELDS, ExperimentInvalid, validate_experiment
+from apps.experiments.validation import CONFIG_FIELDS, validate_experiment
 from apps.projects.models import Project
 
 REQUIRED_ON_REPLACE = ("name", "pipeline_stages")
+RESCORE_TASK = "apps.runs.tasks.experiment_rescore"
 
 
 def experiment_validate(*, user, data: dict, endpoint_ids: set[str] | None = None) -> dict:
@@ -24,7 +26,7 @@ def experiment_validate(*, user, data: dict, endpoint_ids: set[str] | None = Non
     try:
         check_json(data, max_depth=settings.MAX_JSON_DEPTH)
     except UnsafeJSON as exc:
-        raise ExperimentInvalid({exc.path: [exc.message]}) from None
+        raise InvalidInput(errors={exc.path: [exc.message]}) from None
     return validate_experiment(
         data,
         endpoint_ids=user_endpoint_ids(user=user) if endpoint_ids is None else endpoint_ids,
@@ -44,15 +46,15 @@ def experiment_point_validate(*, user, data: dict, point: dict) -> tuple[dict, d
     point, stages = point_apply(point, data.get("pipeline_stages"))
     try:
         fields = experiment_validate(user=user, data={**data, "pipeline_stages": stages})
-    except ExperimentInvalid as exc:
-        raise ExperimentInvalid(point_blame(exc.errors, point)) from None
+    except InvalidInput as exc:
+        raise InvalidInput(errors=point_blame(exc.errors, point)) from None
     return fields, point_values(point, fields["pipeline_stages"])
 
 
 def experiment_create(*, user, project: Project, data: dict) -> Experiment:
     """Validate `data` (see apps.experiments.validation) and create a draft experiment in `project`."""
     if project.owner_id != user.pk:
-        raise ExperimentInvalid({"project": ["Unknown project."]})
+        raise InvalidInput(errors={"project": ["Unknown project."]})
     fields = experiment_validate(user=user, data=data)
     return Experiment.objects.create(project=project, **fields)
 
@@ -63,12 +65,12 @@ def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool
     A full update (PUT) must name the required fields; fields it leaves out keep their values.
     """
     if experiment.project.owner_id != user.pk:
-        raise PermissionDenied("Only the owner can change an experiment.")
+        raise Forbidden("Only the owner can change an experiment.")
     if not isinstance(data, dict):
-        raise ExperimentInvalid({"non_field_errors": ["Expected an object."]})
+        raise InvalidInput(errors={"non_field_errors": ["Expected an object."]})
     missing = [] if partial else [field for field in REQUIRED_ON_REPLACE if field not in data]
     if missing:
-        raise ExperimentInvalid({field: ["This field is required."] for field in missing})
+        raise InvalidInput(errors={field: ["This field is required."] for field in missing})
     given = {field: data[field] for field in CONFIG_FIELDS if field in data}
     if isinstance(given.get("scoring_config"), dict):
         given["scoring_config"] = scoring_config_unmask(given["scoring_config"], experiment.scoring_config)
@@ -82,10 +84,8 @@ def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool
             setattr(locked, field, value)
         locked.save(update_fields=[*fields, "updated_at"])
         if fields.get("scoring_config") != previous_scoring and locked.runs.exists():
-            from apps.runs.services.scoring import rescore_enqueue
-
             # Adding, removing or reweighting scorers re-scores stored outputs; no generation calls.
-            rescore_enqueue(experiment_id=locked.pk)
+            enqueue_on_commit(RESCORE_TASK, str(locked.pk), task_name=f"rescore {locked.pk}")
     for field, value in fields.items():
         setattr(experiment, field, value)
     experiment.updated_at = locked.updated_at

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.db.models import Avg
 from django.shortcuts import get_object_or_404
 
+from apps.core.permissions import visible_to
 from apps.experiments.secrets import point_endpoints_masked
 from apps.exports.diffing import config_diff, text_diff
 from apps.exports.redaction import owner_secrets, scrub
-from apps.runs.leaderboard import final_outputs, weighted_interval
+from apps.runs.leaderboard import weighted_interval
 from apps.runs.masking import diff_endpoints_masked, endpoints_hidden
 from apps.runs.models import Run, Score, ScoreSummary
+from apps.runs.outputs import run_final_outputs
 
 TOTAL_FIELDS = ("tokens_in", "tokens_out", "cost_estimate", "duration_ms", "mean_latency_ms", "calls", "cache_hits")
 
@@ -18,9 +20,7 @@ TOTAL_FIELDS = ("tokens_in", "tokens_out", "cost_estimate", "duration_ms", "mean
 def run_visible(*, user, run_id) -> Run:
     """A run the user may read (own; a guest sees all), or Http404."""
     qs = Run.objects.select_related("experiment__project").annotate(mean_latency_ms=Avg("stage_results__latency_ms"))
-    if user.is_authenticated:
-        qs = qs.filter(experiment__project__owner=user)
-    return get_object_or_404(qs, pk=run_id)
+    return get_object_or_404(visible_to(qs, user, owner="experiment__project__owner"), pk=run_id)
 
 
 def _number(value):
@@ -91,7 +91,7 @@ def run_compare(*, user, run_a_id, run_b_id, offset: int = 0, limit: int = 100) 
         texts = [v for v in (change["a"], change["b"]) if isinstance(v, str)]
         if texts and any("\n" in v for v in texts):
             change["diff"] = text_diff(*(v if isinstance(v, str) else "" for v in (change["a"], change["b"])))
-    outputs_a, outputs_b = final_outputs(run=a), final_outputs(run=b)
+    outputs_a, outputs_b = run_final_outputs(run=a), run_final_outputs(run=b)
     keys = sorted(set(outputs_a) | set(outputs_b))
     page = keys[offset : offset + limit]
     item_scores = _item_scores(a, b, {item_id for item_id, _ in page})

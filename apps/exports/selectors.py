@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, F, Sum
+from django.db.models import Avg, Count, F, QuerySet
 
+from apps.core.errors import NotFound
 from apps.endpoints.models import Endpoint
 from apps.engine.config_paths import ConfigPathError, get_path
 from apps.engine.hashing import canonical_json
+from apps.exports.models import ExportRecord
 from apps.exports.redaction import safe_url
+from apps.projects.models import Project
 from apps.runs.leaderboard import best_run, ranked_runs
 from apps.runs.models import Run, Score, ScoreSummary, Sweep
 
-FINISHED = (Run.Status.COMPLETED, Run.Status.CACHED)
 BASELINE_CANDIDATES = 5000
 MAX_COMMENTS = 50
-
-
-class ExportUnavailable(Exception):
-    """Nothing to export (no finished run, or the chosen run is not one)."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,9 @@ def endpoint_directory(*, owner_id, endpoint_ids, with_urls: bool = True) -> dic
 def _finished_in(experiment, run_id, *, what: str) -> Run:
     run = best_run(experiment=experiment, run_id=run_id)
     if run is None:
-        raise ExportUnavailable(f"The {what} run {run_id} is not part of this experiment.")
-    if run.status not in FINISHED:
-        raise ExportUnavailable(f"The {what} run {run_id} has not finished (status: {run.status}).")
+        raise NotFound(f"The {what} run {run_id} is not part of this experiment.")
+    if run.status not in Run.FINISHED:
+        raise NotFound(f"The {what} run {run_id} has not finished (status: {run.status}).")
     return run
 
 
@@ -54,12 +52,12 @@ def export_run_choose(*, experiment, run_id=None) -> Run:
     if run_id is not None:
         return _finished_in(experiment, run_id, what="chosen")
     run = best_run(experiment=experiment)
-    if run is not None and run.status not in FINISHED:
+    if run is not None and run.status not in Run.FINISHED:
         # The leaderboard also lists failed runs; an export needs one that finished.
-        ranked = ranked_runs(experiment=experiment).filter(status__in=FINISHED)
+        ranked = ranked_runs(experiment=experiment).finished()
         run = ranked.filter(approval=Run.Approval.APPROVED).first() or ranked.first()
     if run is None:
-        raise ExportUnavailable(
+        raise NotFound(
             "This experiment has no finished runs to export yet (rejected runs are never exported as best)."
         )
     return run
@@ -83,7 +81,7 @@ def baseline_run(*, experiment, run_id=None) -> Run | None:
         return _finished_in(experiment, run_id, what="baseline")
     base = {"stages": experiment.pipeline_stages}
     candidates = (
-        Run.objects.filter(experiment=experiment, status__in=FINISHED)
+        Run.objects.filter(experiment=experiment).finished()
         .order_by(F("sweep__created_at").asc(nulls_last=True), "position", "created_at")
         .values_list("id", "point")[:BASELINE_CANDIDATES]
     )
@@ -108,23 +106,16 @@ def experiment_sweeps(*, experiment, limit: int = 20) -> tuple[int, list[Sweep]]
 
 
 def experiment_run_counts(*, experiment) -> dict[str, int]:
-    rows = Run.objects.filter(experiment=experiment).order_by().values_list("status").annotate(n=Count("id"))
-    counts = {status: n for status, n in rows}
-    approvals = dict(
-        Run.objects.filter(experiment=experiment).exclude(approval="").order_by()
-        .values_list("approval").annotate(n=Count("id"))
-    )
+    runs = Run.objects.filter(experiment=experiment)
+    counts = runs.counts_by_status()
+    approvals = dict(runs.exclude(approval="").order_by().values_list("approval").annotate(n=Count("id")))
     return {**counts, "total": sum(counts.values()), "approved": approvals.get(Run.Approval.APPROVED, 0),
             "rejected": approvals.get(Run.Approval.REJECTED, 0)}
 
 
 def experiment_totals(*, experiment) -> dict:
     """Tokens, cost and cache hits summed over every run of the experiment."""
-    totals = Run.objects.filter(experiment=experiment).aggregate(
-        tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out"), cost=Sum("cost_estimate"),
-        calls=Sum("calls"), cache_hits=Sum("cache_hits"),
-    )
-    totals = {key: value or 0 for key, value in totals.items()}
+    totals = Run.objects.filter(experiment=experiment).totals()
     totals["cache_hit_rate"] = totals["cache_hits"] / totals["calls"] if totals["calls"] else None
     return totals
 
@@ -140,3 +131,12 @@ def human_ratings(*, experiment) -> dict:
     comments = [{"run_id": str(run_id), "scorer": scorer, "item_id": item_id, "value": value,
                  "comment": str(metadata["comment"])} for run_id, scorer, item_id, value, metadata in commented]
     return {**stats, "comments": comments}
+
+
+def export_list(*, project: Project) -> QuerySet[ExportRecord]:
+    """The project's export history, newest first."""
+    return (
+        ExportRecord.objects.filter(project=project)
+        .select_related("experiment", "created_by")
+        .order_by("-created_at")
+    )

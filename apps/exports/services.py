@@ -10,8 +10,8 @@ from django.utils.text import slugify
 from apps.exports import selectors
 from apps.exports.document import export_document, stage_docs
 from apps.exports.formats import env_export, json_export, report, yaml_export
+from apps.exports.models import ExportRecord
 from apps.exports.redaction import owner_secrets, scrub
-from apps.projects.models import ExportRecord
 from apps.runs.leaderboard import leaderboard_rows
 from apps.runs.masking import endpoints_hidden
 
@@ -68,7 +68,7 @@ def _report_inputs(*, experiment, doc, run, summaries, endpoints, secrets, basel
 def export_render(*, user, experiment, fmt: str, run_id=None, baseline_id=None) -> ExportResult:
     """One export (json, env, yaml or report) of the best or chosen run; writes an ExportRecord.
 
-    Raises selectors.ExportUnavailable when there is no finished run to export. A reader other than
+    Raises NotFound when there is no finished run to export. A reader other than
     the owner (a guest) gets endpoint labels only: no endpoint id, no URL.
     """
     fmt = ExportRecord.Format(fmt)

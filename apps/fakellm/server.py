@@ -2,7 +2,7 @@
 
 Pure aiohttp, importable without Django.  Run it with
 ``python -m apps.fakellm.server --port 8401`` or ``python manage.py fakellm``,
-or in-process with ``FakeLLMServer().start()`` (see ``apps.fakellm.testing``).
+or in-process with ``FakeLLMServer().start()`` (see the ``fake_llm`` fixture in the root conftest.py).
 
 Routes (only under ``/v1`` except health):
     GET  /health                -> {"status": "ok"}

@@ -18,15 +18,18 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.core.models import SystemSettings
+from apps.engine.config import space_endpoint_ids, stage_endpoint_ids, stored_space
 from apps.engine.pipeline import CallResult, PipelineOutcome, run_pipeline
 from apps.engine.types import ChatRequest, Completion, EndpointSpec
-from apps.runs.llm_host import LLMHost, scorer_endpoint_ids
+from apps.runs.llm_host import LLMHost
 from apps.runs.models import Run, Sweep
+from apps.runs.outputs import final_outputs, stage_count
 from apps.runs.scoring_backend import ScoringBackend
 from apps.runs.services import failures, recording
 from apps.runs.services.guided import guided_next_batch
 from apps.runs.services.planning import select_items
-from apps.runs.services.scoring import ScoredOutput, experiment_best_score, score_outputs, scorer_specs
+from apps.runs.services.scoring import experiment_best_score, score_outputs
+from apps.runs.services.transitions import sweep_transition
 
 logger = logging.getLogger(__name__)
 
@@ -44,28 +47,12 @@ def sweep_endpoint_ids(*, sweep: Sweep, experiment) -> set[str]:
     Plus those in the first unfinished runs' configs, for runs planned before the experiment or the
     space changed; reading every config of a 10⁵-run sweep would be slow, hence the cap.
     """
-    ids = {str(stage.get("endpoint")) for stage in experiment.pipeline_stages or [] if isinstance(stage, dict)}
-    for axis in sweep.parameter_space or []:
-        if isinstance(axis, dict) and str(axis.get("path", "")).endswith(".endpoint"):
-            ids.update(str(value) for value in axis.get("values") or [] if not isinstance(value, (dict, list)))
-    configs = (Run.objects.filter(sweep=sweep).exclude(status__in=recording.TERMINAL)
+    spec = experiment.spec
+    ids = stage_endpoint_ids(spec.stages) | space_endpoint_ids(stored_space(sweep.parameter_space))
+    configs = (Run.objects.filter(sweep=sweep).unfinished()
                .values_list("config", flat=True)[:ENDPOINT_SCAN_RUNS])
     ids.update(str(stage.get("endpoint")) for config in configs for stage in config.get("stages") or [])
-    return ids | scorer_endpoint_ids(experiment.scoring_config)
-
-
-def scored_outputs(outcome: PipelineOutcome, stage_count: int) -> list[ScoredOutput]:
-    """The final output of every item × repeat whose stages all succeeded."""
-    by_key: dict[tuple[str, int], dict[str, str]] = {}
-    finals: dict[tuple[str, int], str] = {}
-    for result in outcome.results:
-        if result.error:
-            continue
-        key = (result.item_id, result.repeat)
-        by_key.setdefault(key, {})[result.stage_name] = result.text
-        if result.stage_index == stage_count - 1:
-            finals[key] = result.text
-    return [ScoredOutput(item_id=k[0], repeat=k[1], output=v, stage_outputs=by_key[k]) for k, v in finals.items()]
+    return ids | spec.scoring.endpoint_ids()
 
 
 class SweepDriver(LLMHost):
@@ -115,13 +102,13 @@ class SweepDriver(LLMHost):
     def _load(self):
         sweep = Sweep.objects.select_related("experiment__project").get(pk=self.sweep_id)
         if sweep.status == Sweep.Status.PENDING:
-            Sweep.objects.filter(pk=sweep.pk, status=Sweep.Status.PENDING).update(status=Sweep.Status.RUNNING)
+            sweep_transition(sweep_id=sweep.pk, to=Sweep.Status.RUNNING, only_from=[Sweep.Status.PENDING])
             sweep.refresh_from_db()
         experiment = sweep.experiment
         self.cache_owner = str(experiment.project.owner_id)
         self.load_endpoints(sweep_endpoint_ids(sweep=sweep, experiment=experiment),
                             owner_id=experiment.project.owner_id)
-        self.specs = scorer_specs(experiment.scoring_config)
+        self.specs = list(experiment.spec.scoring)
         self.best = {"score": experiment_best_score(experiment=experiment)}
         items = select_items(experiment, sweep.sample_ids, inline=(sweep.request or {}).get("items"))
         system = SystemSettings.load()
@@ -240,7 +227,8 @@ class SweepDriver(LLMHost):
                                          backend=self)
             scores = None
             if not outcome.interrupted and self.specs:
-                outputs = scored_outputs(outcome, len(run.config["stages"]))
+                outputs = final_outputs(((r.item_id, r.repeat, r.stage_index, r.stage_name, r.text, r.error)
+                                         for r in outcome.results), stages=stage_count(run.config))
                 scores = await score_outputs(specs=self.specs, run_id=run.id, config=run.config,
                                              items=items_by_id, outputs=outputs, backend=self.scoring,
                                              python_enabled=self.python_enabled)

@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, F, OuterRef, Prefetch, QuerySet, Subquery
 
-from apps.runs.models import Run, ScoreSummary, StageResult
-
-RANKED_STATUSES = [Run.Status.COMPLETED, Run.Status.CACHED, Run.Status.FAILED]
+from apps.runs.models import Run, ScoreSummary
 
 
 @dataclass
@@ -30,8 +28,7 @@ class LeaderboardRow:
 def ranked_runs(*, experiment, sort: str | None = None, descending: bool = True) -> QuerySet[Run]:
     """Finished, non-rejected runs of the experiment, best first (by weighted score or one scorer's mean)."""
     qs = (
-        Run.objects.filter(experiment=experiment, status__in=RANKED_STATUSES)
-        .exclude(approval=Run.Approval.REJECTED)
+        Run.objects.filter(experiment=experiment).ranked()
         .annotate(mean_latency_ms=Avg("stage_results__latency_ms"))
         .prefetch_related(Prefetch("score_summaries", queryset=ScoreSummary.objects.order_by("scorer_name")))
     )
@@ -89,10 +86,3 @@ def best_run(*, experiment, run_id=None) -> Run | None:
         return Run.objects.filter(experiment=experiment, pk=run_id).first()
     approved = ranked_runs(experiment=experiment).filter(approval=Run.Approval.APPROVED).first()
     return approved or ranked_runs(experiment=experiment).first()
-
-
-def final_outputs(*, run: Run) -> dict[tuple[str, int], str]:
-    """(item_id, repeat) → the last stage's output, for items whose every stage succeeded."""
-    last = len(run.config["stages"]) - 1
-    rows = StageResult.objects.filter(run=run, stage_index=last, error="").only("item_id", "repeat", "response_raw")
-    return {(r.item_id, r.repeat): r.response_raw for r in rows}

@@ -39,12 +39,6 @@ class LoadedEndpoints(dict[str, EndpointSpec]):
         raise EndpointUnavailable(endpoint_id)
 
 
-def scorer_endpoint_ids(scoring_config: dict) -> set[str]:
-    """Endpoints named by scorer options (LLM judges, embedding scorers)."""
-    return {str(s["options"]["endpoint"]) for s in (scoring_config or {}).get("scorers", [])
-            if isinstance(s.get("options"), dict) and s["options"].get("endpoint")}
-
-
 def _is_uuid(value) -> bool:
     # A hand-edited config may hold anything; a non-UUID would make the endpoint query raise.
     try:

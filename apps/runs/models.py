@@ -5,13 +5,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from apps.engine.planners import PLANNERS
+from apps.runs.querysets import ResponseCacheManager, RunQuerySet, SweepQuerySet
+
 
 class Sweep(models.Model):
-    class Kind(models.TextChoices):
-        GRID = "grid"
-        RANDOM = "random"
-        GUIDED = "guided"
-        SINGLE = "single"
+    # The planners in the engine's registry (Kind.GRID, …), plus SINGLE: an ad-hoc run of one configuration.
+    Kind = models.TextChoices("Kind", [(kind.upper(), (kind, label))
+                                       for kind, label in [*PLANNERS.choices(), ("single", "Single")]])
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -48,6 +49,8 @@ class Sweep(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SweepQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
@@ -75,6 +78,12 @@ class Run(models.Model):
         APPROVED = "approved"
         REJECTED = "rejected"
 
+    # The status sets every reader uses (through RunQuerySet): one spelling of "finished".
+    FINISHED = (Status.COMPLETED, Status.CACHED)
+    SCORED = (*FINISHED, Status.FAILED)
+    TERMINAL = (*SCORED, Status.CANCELLED)
+    UNFINISHED = (Status.PENDING, Status.RUNNING)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No single-column FK indexes: the composite indexes below lead with experiment and sweep.
     experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="runs",
@@ -101,6 +110,8 @@ class Run(models.Model):
     weighted_score = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RunQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "created_at"]
@@ -200,37 +211,13 @@ class ResponseCache(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ResponseCacheManager()
+
     class Meta:
         indexes = [models.Index(fields=["model"]), models.Index(fields=["-created_at"])]
 
     def __str__(self) -> str:
         return self.key[:12]
-
-
-class Event(models.Model):
-    """The activity timeline; the same row feeds live views, the dashboard and webhooks."""
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=50)
-    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    experiment = models.ForeignKey(
-        "experiments.Experiment", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
-    sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-id"]
-        indexes = [
-            models.Index(fields=["experiment", "-id"]),
-            models.Index(fields=["owner", "-id"]),
-            models.Index(fields=["kind", "-id"]),
-        ]
-
-    def __str__(self) -> str:
-        return self.kind
 
 
 class ScoreSummary(models.Model):

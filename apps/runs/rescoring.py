@@ -10,38 +10,19 @@ import asyncio
 import logging
 
 from django.db import close_old_connections
-from django.db.models import Max
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_emit
 from apps.experiments.models import Experiment
-from apps.runs.llm_host import LLMHost, scorer_endpoint_ids
-from apps.runs.models import Run, StageResult, Sweep
+from apps.runs.llm_host import LLMHost
+from apps.runs.models import Run, Sweep
+from apps.runs.outputs import stage_count, stored_final_outputs
 from apps.runs.scoring_backend import ScoringBackend
-from apps.runs.services.events import Kind, event_emit
-from apps.runs.services.scoring import ScoredOutput, score_outputs, scorer_specs, scores_store
+from apps.runs.services.scoring import score_outputs, scores_store
 
 logger = logging.getLogger(__name__)
 
 BATCH_RUNS = 50
-SCORED_STATUSES = [Run.Status.COMPLETED, Run.Status.CACHED, Run.Status.FAILED]
-
-
-def stored_outputs(*, run_ids: list[str]) -> dict[str, list[ScoredOutput]]:
-    """Final outputs per run from stored StageResults (items whose every stage succeeded)."""
-    rows = (StageResult.objects.filter(run_id__in=run_ids, error="")
-            .values_list("run_id", "item_id", "repeat", "stage_index", "stage_name", "response_raw"))
-    last = dict(Run.objects.filter(pk__in=run_ids).annotate(m=Max("stage_results__stage_index")).values_list("pk", "m"))
-    stages: dict[tuple, dict[str, str]] = {}
-    finals: dict[tuple, str] = {}
-    for run_id, item_id, repeat, index, name, text in rows:
-        key = (str(run_id), item_id, repeat)
-        stages.setdefault(key, {})[name] = text
-        if index == last[run_id]:
-            finals[key] = text
-    out: dict[str, list[ScoredOutput]] = {str(r): [] for r in run_ids}
-    for (run_id, item_id, repeat), text in finals.items():
-        out[run_id].append(ScoredOutput(item_id=item_id, repeat=repeat, output=text,
-                                        stage_outputs=stages[(run_id, item_id, repeat)]))
-    return out
 
 
 class Rescorer(LLMHost):
@@ -51,14 +32,15 @@ class Rescorer(LLMHost):
 
     def _load(self):
         experiment = Experiment.objects.select_related("project").get(pk=self.experiment_id)
-        self.load_endpoints(scorer_endpoint_ids(experiment.scoring_config), owner_id=experiment.project.owner_id)
+        scoring = experiment.spec.scoring
+        self.load_endpoints(scoring.endpoint_ids(), owner_id=experiment.project.owner_id)
         self.cache_owner = str(experiment.project.owner_id)  # judge/embedding calls read the owner's cache
-        specs = scorer_specs(experiment.scoring_config)
+        specs = list(scoring)
         items = {str(i["id"]): i for i in experiment.sample_data}
         singles = Sweep.objects.filter(experiment=experiment, kind=Sweep.Kind.SINGLE)
         for request in singles.values_list("request", flat=True):
             items.update({str(i["id"]): i for i in (request or {}).get("items") or []})
-        runs = list(Run.objects.filter(experiment=experiment, status__in=SCORED_STATUSES)
+        runs = list(Run.objects.filter(experiment=experiment).scored()
                     .order_by("position", "created_at").values_list("pk", "config"))
         event_emit(kind=Kind.RESCORE_STARTED, experiment=experiment,
                    payload={"runs": len(runs), "scorers": [s.name for s in specs]})
@@ -72,7 +54,8 @@ class Rescorer(LLMHost):
             done = 0
             for start in range(0, len(runs), BATCH_RUNS):
                 batch = runs[start : start + BATCH_RUNS]
-                outputs = await self.db(stored_outputs, run_ids=[str(pk) for pk, _ in batch])
+                outputs = await self.db(stored_final_outputs,
+                                        runs={str(pk): stage_count(config) for pk, config in batch})
                 scored = await asyncio.gather(*(
                     score_outputs(specs=specs, run_id=str(pk), config=config, items=items,
                                   outputs=outputs[str(pk)], backend=backend, python_enabled=self.python_enabled)

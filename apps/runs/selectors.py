@@ -5,20 +5,19 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from apps.core.permissions import visible_to
 from apps.runs.models import Run, StageResult, Sweep
 
-
-def _visible(qs: QuerySet, user, owner_path: str) -> QuerySet:
-    return qs if not user.is_authenticated else qs.filter(**{owner_path: user})
+OWNER = "experiment__project__owner"
 
 
 def run_list(*, user, experiment_id) -> QuerySet[Run]:
     qs = Run.objects.filter(experiment_id=experiment_id).select_related("experiment")
-    return _visible(qs, user, "experiment__project__owner").defer("config")
+    return visible_to(qs, user, owner=OWNER).defer("config")
 
 
 def run_get(*, user, run_id) -> Run:
-    qs = _visible(Run.objects.select_related("experiment__project", "sweep"), user, "experiment__project__owner")
+    qs = visible_to(Run.objects.select_related("experiment__project", "sweep"), user, owner=OWNER)
     return get_object_or_404(
         qs.prefetch_related(
             Prefetch("stage_results", queryset=StageResult.objects.order_by("item_id", "repeat", "stage_index")),
@@ -29,8 +28,8 @@ def run_get(*, user, run_id) -> Run:
 
 
 def sweep_list(*, user, experiment_id) -> QuerySet[Sweep]:
-    return _visible(Sweep.objects.filter(experiment_id=experiment_id), user, "experiment__project__owner")
+    return visible_to(Sweep.objects.filter(experiment_id=experiment_id), user, owner=OWNER)
 
 
 def sweep_get(*, user, sweep_id) -> Sweep:
-    return get_object_or_404(_visible(Sweep.objects.all(), user, "experiment__project__owner"), pk=sweep_id)
+    return get_object_or_404(visible_to(Sweep.objects.all(), user, owner=OWNER), pk=sweep_id)

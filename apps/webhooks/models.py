@@ -6,18 +6,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from apps.activity.kinds import webhook_kinds
 from apps.core import crypto
 
-EVENT_TYPES = [
-    "experiment.started",
-    "experiment.completed",
-    "experiment.paused",
-    "experiment.failed",
-    "new_best_found",
-    "budget.exhausted",
-    "human_needed",
-    "run.failed",
-]
+EVENT_TYPES = webhook_kinds()
 
 
 class WebhookConfig(models.Model):
@@ -65,7 +57,7 @@ class WebhookDelivery(models.Model):
         FAILED = "failed"
 
     webhook = models.ForeignKey(WebhookConfig, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey("runs.Event", on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("activity.Event", on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

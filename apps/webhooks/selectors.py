@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from apps.core.permissions import visible_to
 from apps.webhooks.models import WebhookConfig
 
 
 def webhook_list(*, user) -> QuerySet[WebhookConfig]:
     """The user's own webhooks; never anyone else's, never a guest's."""
-    if not user.is_authenticated:
-        return WebhookConfig.objects.none()
-    return WebhookConfig.objects.filter(owner=user).select_related("project").order_by("-created_at")
+    qs = visible_to(WebhookConfig.objects.all(), user, guest_readable=False)
+    return qs.select_related("project").order_by("-created_at")
 
 
 def webhook_get(*, user, webhook_id) -> WebhookConfig:

@@ -8,9 +8,10 @@ import secrets
 from typing import Any
 
 import httpx
-from django.core.exceptions import ValidationError
 
+from apps.core.errors import InvalidInput
 from apps.core.logging import register_secret
+from apps.endpoints.models import url_origin
 from apps.endpoints.selectors import allowlist_current
 from apps.engine import egress
 from apps.engine.egress.urls import UrlRefused, accept_url
@@ -30,8 +31,8 @@ RESERVED_HEADERS = {
 }
 
 
-def _fail(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
+def _fail(field: str, message: str) -> InvalidInput:
+    return InvalidInput.field(field, message)
 
 
 def clean_url(value: Any) -> str:
@@ -115,11 +116,7 @@ def webhook_create(
     if secret is None or secret == "":
         secret = generated = webhook_secret_generate()
     secret = _clean_secret(secret)
-    project = None
-    if project_id is not None:
-        project = Project.objects.filter(pk=project_id, owner=owner).first()
-        if project is None:
-            raise _fail("project", "No project of yours has this id.")
+    project = _owned_project(owner=owner, project_id=project_id)
     for value in [secret, *headers.values()]:
         register_secret(value)
     webhook = WebhookConfig(
@@ -129,6 +126,66 @@ def webhook_create(
     webhook.set_secret(secret)
     webhook.save()
     return webhook, generated
+
+
+class _Keep:
+    """The default of an argument whose None is a value (no project): leave the field as it is."""
+
+
+KEEP = _Keep()
+
+
+def _owned_project(*, owner, project_id) -> Project | None:
+    if project_id is None:
+        return None
+    project = Project.objects.filter(pk=project_id, owner=owner).first()
+    if project is None:
+        raise _fail("project", "No project of yours has this id.")
+    return project
+
+
+def webhook_update(
+    *,
+    webhook: WebhookConfig,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    secret: str | None = None,
+    project_id: Any = KEEP,
+    is_active: bool | None = None,
+) -> tuple[WebhookConfig, bool]:
+    """Change the given fields (None keeps one). Returns (webhook, secrets_cleared).
+
+    `headers={}` and `secret=""` clear them; moving the URL to another origin (scheme, host, port)
+    clears the ones not given anew, so a secret can't be redirected to another server.
+    """
+    new_url = clean_url(url) if url is not None else webhook.url
+    event_types = clean_event_types(event_types) if event_types is not None else None
+    headers = clean_headers(headers) if headers is not None else None
+    secret = _clean_secret(secret) if secret else secret
+    project = _owned_project(owner=webhook.owner, project_id=project_id) if project_id is not KEEP else KEEP
+    moved = url_origin(new_url) != url_origin(webhook.url)
+    cleared = moved and (
+        (webhook.has_secret and secret is None) or (bool(webhook.headers_encrypted) and headers is None)
+    )
+    if moved:
+        headers = {} if headers is None else headers
+        secret = "" if secret is None else secret
+    for value in filter(None, [secret, *(headers or {}).values()]):
+        register_secret(value)
+    webhook.url = new_url
+    if event_types is not None:
+        webhook.event_types = event_types
+    if project is not KEEP:
+        webhook.project = project
+    if is_active is not None:
+        webhook.is_active = bool(is_active)
+    if headers is not None:
+        webhook.set_headers(headers)
+    if secret is not None:
+        webhook.set_secret(secret)
+    webhook.save()
+    return webhook, cleared
 
 
 def webhook_delete(*, webhook: WebhookConfig) -> None:

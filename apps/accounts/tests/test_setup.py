@@ -5,7 +5,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
-from apps.accounts.services import SetupError, setup_complete, setup_token_issue
+from apps.accounts.services import setup_complete, setup_token_issue
+from apps.core.errors import ServiceError
 
 PASSWORD = "a long enough passphrase"
 
@@ -112,7 +113,7 @@ def test_two_concurrent_setups_create_exactly_one_admin():
         try:
             setup_complete(username=name, password=PASSWORD, token=token)
             outcomes.append("created")
-        except SetupError:
+        except ServiceError:
             outcomes.append("refused")
         finally:
             connection.close()

@@ -28,8 +28,9 @@ from apps.accounts.services import api_key_create
 from apps.accounts.tokens import token_issue
 from apps.endpoints.models import Endpoint
 from apps.experiments.services import experiment_create
+from apps.exports.models import SavedConfig
 from apps.exports.tests.builders import ITEMS, make_run, make_sweep, two_stages
-from apps.projects.models import Project, SavedConfig
+from apps.projects.models import Project
 from apps.runs.models import Run, Sweep
 from apps.webhooks.models import WebhookConfig
 

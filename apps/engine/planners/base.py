@@ -54,10 +54,15 @@ class Plan(list):
 
 
 class Planner(ABC):
-    """A sweep strategy: turns a parameter space into points (dicts of path → value)."""
+    """A sweep strategy: turns a parameter space into points (dicts of path → value).
+
+    Traits: `adaptive` planners propose points from earlier results in rounds (no dry run, they
+    need a weighted scorer); `needs_n` planners sample, so a sweep request must say how many points.
+    """
 
     kind: str = ""
     adaptive = False
+    needs_n = False
 
     @abstractmethod
     def plan(

@@ -186,6 +186,7 @@ class GuidedPlanner(Planner):
 
     kind = "guided"
     adaptive = True
+    needs_n = True
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

@@ -16,6 +16,7 @@ class RandomPlanner(Planner):
     """
 
     kind = "random"
+    needs_n = True
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

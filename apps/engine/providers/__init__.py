@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import import_module
-
 import httpx
 
 from apps.engine.providers.base import Provider
+from apps.engine.registry import Registry
 from apps.engine.types import EndpointSpec
 
-PROVIDERS = {
-    "openai": "apps.engine.providers.openai.OpenAIProvider",
-    "anthropic": "apps.engine.providers.anthropic.AnthropicProvider",
-}
+PROVIDERS: Registry[Provider] = Registry("provider kind", {
+    "openai": ("apps.engine.providers.openai.OpenAIProvider",
+               "OpenAI-compatible (OpenAI, vLLM, Ollama, OpenWebUI, llama.cpp)"),
+    "anthropic": ("apps.engine.providers.anthropic.AnthropicProvider", "Anthropic (native Messages API)"),
+}, sort_known=True)
 
 
-@cache
 def get_provider(kind: str) -> type[Provider]:
-    try:
-        path = PROVIDERS[kind]
-    except KeyError:
-        raise ValueError(f"unknown provider kind '{kind}' (known: {', '.join(sorted(PROVIDERS))})") from None
-    module, _, name = path.rpartition(".")
-    return getattr(import_module(module), name)
+    return PROVIDERS.get(kind)
 
 
 def provider_for(endpoint: EndpointSpec, client: httpx.AsyncClient) -> Provider:

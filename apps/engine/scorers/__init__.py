@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import import_module
 from typing import Any
 
+from apps.engine.registry import Registry, UnknownKind
 from apps.engine.scorers.base import OptionsInvalid, Scorer
 
-SCORERS = {
+SCORERS: Registry[Scorer] = Registry("scorer type", {
     "embedding_similarity": "apps.engine.scorers.embedding.EmbeddingSimilarityScorer",
     "length": "apps.engine.scorers.length.LengthScorer",
     "format": "apps.engine.scorers.format_check.FormatScorer",
@@ -17,29 +16,27 @@ SCORERS = {
     "llm_judge": "apps.engine.scorers.llm_judge.LLMJudgeScorer",
     "python": "apps.engine.scorers.python.PythonScorer",
     "webhook": "apps.engine.scorers.webhook.WebhookScorer",
-}
+})
 
 
 def scorer_types() -> tuple[str, ...]:
-    return tuple(SCORERS)
+    return SCORERS.kinds()
 
 
-@cache
 def get_scorer_class(kind: str) -> type[Scorer]:
+    return SCORERS.get(kind)
+
+
+def _scorer_class(kind: str) -> type[Scorer]:
     try:
-        path = SCORERS[kind]
-    except KeyError:
-        raise ValueError(f"unknown scorer type '{kind}' (known: {', '.join(SCORERS)})") from None
-    module, _, name = path.rpartition(".")
-    return getattr(import_module(module), name)
+        return SCORERS.get(kind)
+    except UnknownKind as exc:
+        raise OptionsInvalid("type", str(exc)) from None
 
 
 def validate_scorer_options(kind: str, options: Any) -> dict[str, Any]:
     """Normalized options for a scorer of type `kind`, or OptionsInvalid naming the bad option."""
-    try:
-        cls = get_scorer_class(kind)
-    except ValueError as exc:
-        raise OptionsInvalid("type", str(exc)) from None
+    cls = _scorer_class(kind)
     if options is None:
         options = {}
     if not isinstance(options, dict):
@@ -49,8 +46,4 @@ def validate_scorer_options(kind: str, options: Any) -> dict[str, Any]:
 
 def build_scorer(kind: str, options: Any) -> Scorer:
     """A ready scorer (options validated); raises OptionsInvalid like `validate_scorer_options`."""
-    try:
-        cls = get_scorer_class(kind)
-    except ValueError as exc:
-        raise OptionsInvalid("type", str(exc)) from None
-    return cls(options if options is not None else {})
+    return _scorer_class(kind)(options if options is not None else {})

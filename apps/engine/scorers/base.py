@@ -11,7 +11,7 @@ import json
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -73,14 +73,35 @@ class ScoringContext:
 
 
 class Scorer(ABC):
-    """Base class: subclasses set `type`, validate their options once, and score one output."""
+    """Base class: subclasses set `type`, validate their options once, and score one output.
+
+    Traits the rest of the code asks about are class attributes here, never `type == "…"` checks:
+
+    - `computed`: the engine scores outputs with it; False for ratings that people enter.
+    - `human`: people rate outputs with it (the rating service stores its `normalize(rating)`).
+    - `admin_only`: only administrators may add it (it runs code); refused with `admin_only_message`.
+    - `secret_options`: options whose values are credentials, never echoed back (an object option
+      has each of its values hidden).
+    - `needs_endpoint`: its `endpoint` option names one of the owner's endpoints, which must exist
+      and which the scoring host loads; `endpoint_of(options)` reads it.
+    """
 
     type: ClassVar[str]
-    # Human ratings are entered by people, not computed; the engine skips scorers with computed=False.
     computed: ClassVar[bool] = True
+    human: ClassVar[bool] = False
+    admin_only: ClassVar[bool] = False
+    admin_only_message: ClassVar[str] = "Only administrators may add this scorer."
+    secret_options: ClassVar[tuple[str, ...]] = ()
+    needs_endpoint: ClassVar[bool] = False
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = self.validate_options(options)
+
+    @classmethod
+    def endpoint_of(cls, options: Mapping[str, Any]) -> str | None:
+        """The endpoint id that validated `options` name, or None (always None without `needs_endpoint`)."""
+        endpoint = options.get("endpoint") if cls.needs_endpoint else None
+        return str(endpoint) if endpoint else None
 
     @classmethod
     @abstractmethod

@@ -45,6 +45,7 @@ async def embed_locally(texts: list[str]) -> list[list[float]]:
 
 class EmbeddingSimilarityScorer(Scorer):
     type = "embedding_similarity"
+    needs_endpoint = True  # with provider "endpoint"; the local model needs none
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ SCALES = ("thumbs", "stars", "both")
 class HumanScorer(Scorer):
     type = "human"
     computed = False
+    human = True
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ MAX_PROMPT_CHARS = 50_000
 
 class LLMJudgeScorer(Scorer):
     type = "llm_judge"
+    needs_endpoint = True
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:

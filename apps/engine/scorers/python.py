@@ -91,6 +91,9 @@ def interpret(value: Any) -> tuple[float | None, str, str]:
 
 class PythonScorer(Scorer):
     type = "python"
+    admin_only = True
+    admin_only_message = ("Python scorers are off, or you are not an administrator: they run code, so only "
+                          "admins may add them when SCORERS_PYTHON_ENABLED is on.")
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ def _checked_headers(options: dict) -> dict[str, str]:
 
 class WebhookScorer(Scorer):
     type = "webhook"
+    secret_options = ("headers",)  # they usually carry the service's credentials
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> dict[str, Any]:

@@ -3,13 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
 
+from apps.core.errors import Forbidden, InvalidInput
 from apps.endpoints.models import Endpoint
 from apps.experiments import services
 from apps.experiments.models import Experiment
-from apps.experiments.validation import ExperimentInvalid
 from apps.projects.models import Project
 from apps.runs.models import Run
 
@@ -183,20 +182,20 @@ def test_json_with_nul_bytes_is_rejected(api, project, endpoint):
 
 def test_the_service_rejects_nul_bytes_for_callers_without_the_json_parser(owner, project, endpoint):
     data = payload(project, endpoint, sample_data=[{"input": "a\x00b"}])
-    with pytest.raises(ExperimentInvalid) as caught:
+    with pytest.raises(InvalidInput) as caught:
         services.experiment_create(user=owner, project=project, data=data)
     assert "sample_data.0.input" in caught.value.errors
     assert not Experiment.objects.exists()
 
 
 def test_the_service_refuses_another_users_project(owner, other_project, endpoint):
-    with pytest.raises(ExperimentInvalid) as caught:
+    with pytest.raises(InvalidInput) as caught:
         services.experiment_create(user=owner, project=other_project, data=payload(other_project, endpoint))
     assert "project" in caught.value.errors
 
 
 def test_the_update_service_refuses_a_user_who_does_not_own_the_experiment(other_user, experiment):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.experiment_update(user=other_user, experiment=experiment, data={"name": "x"}, partial=True)
     assert Experiment.objects.get(pk=experiment.pk).name == "Summaries"
 

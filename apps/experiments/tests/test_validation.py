@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.experiments.validation import ExperimentInvalid, validate_experiment
+from apps.core.errors import InvalidInput
+from apps.experiments.validation import validate_experiment
 
 ENDPOINT = "8c2f9a5e-1111-4222-8333-944445555666"
 LIMITS = {"endpoint_ids": {ENDPOINT}, "max_items": 5, "max_stages": 3, "max_template_chars": 500}
@@ -30,7 +31,7 @@ def config(**changes) -> dict:
 
 
 def errors_for(data: dict) -> dict[str, list[str]]:
-    with pytest.raises(ExperimentInvalid) as caught:
+    with pytest.raises(InvalidInput) as caught:
         validate_experiment(data, **LIMITS)
     return caught.value.errors
 
@@ -233,7 +234,7 @@ def test_all_errors_are_reported_at_once():
 
 
 def test_a_non_object_is_rejected():
-    with pytest.raises(ExperimentInvalid) as caught:
+    with pytest.raises(InvalidInput) as caught:
         validate_experiment(["not", "an", "object"], **LIMITS)
     assert "non_field_errors" in caught.value.errors
 
@@ -273,7 +274,7 @@ def test_any_json_either_validates_or_raises_experiment_invalid(data, valid_base
     body = {**config(), **data} if valid_base else data
     try:
         validate_experiment(body, **LIMITS)
-    except ExperimentInvalid as exc:
+    except InvalidInput as exc:
         assert exc.errors and all(isinstance(messages, list) for messages in exc.errors.values())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from apps.engine.config_paths import point_label
-from apps.experiments.secrets import point_endpoints_masked, space_endpoints_masked
+from apps.experiments.secrets import point_endpoints_masked
 from apps.exports import markdown as md
 from apps.exports.diffing import config_diff, text_diff
 from apps.exports.document import ExportDocument, StageDoc
@@ -56,7 +56,7 @@ def _signed(value) -> str:
 
 
 def _scorer_names(inputs: ReportInputs) -> list[str]:
-    names = [s.get("name") or s.get("type") for s in inputs.experiment.scoring_config.get("scorers", [])]
+    names = inputs.experiment.spec.scoring.names()
     for row in inputs.leaderboard:
         names += [name for name in row.scores if name not in names]
     return names
@@ -95,22 +95,20 @@ class _Report:
         for n, stage in enumerate(self.i.base_stages, start=1):
             self.out(f"  {n}. {self.text(stage.name)}: model {self.text(stage.model)} on "
                      f"{self.text(stage.endpoint_label)} ({self.text(stage.endpoint or self.no_url)})")
-        scorers = exp.scoring_config.get("scorers", [])
-        self.out(f"- **Scorers:** {len(scorers) or 'none'}")
-        for s in scorers:
-            self.out(f"  - {self.text(s.get('name') or s.get('type'))} ({self.text(s.get('type'))}), "
-                     f"weight {s.get('weight', 1)}")
-        self.out(f"- **Parameter space:** {len(exp.parameter_space)} axis/axes")
-        space = space_endpoints_masked(exp.parameter_space) if self.i.hide_endpoints else exp.parameter_space
-        for axis, stored in zip(space, exp.parameter_space, strict=True):
-            if "values" in axis:
-                masked = axis["values"] != stored["values"]
-                shown = ", ".join("(hidden)" if masked else str(v) for v in axis["values"][:10])
-                shown += " …" if len(axis["values"]) > 10 else ""
-                self.out(f"  - {self.text(axis.get('path'))}: {self.text(shown[:300])}")
+        spec = exp.spec
+        self.out(f"- **Scorers:** {len(spec.scoring) or 'none'}")
+        for s in spec.scoring:
+            self.out(f"  - {self.text(s.name)} ({self.text(s.type)}), weight {s.weight:g}")
+        self.out(f"- **Parameter space:** {len(spec.space)} axis/axes")
+        for axis in spec.space:
+            if axis.values is not None:
+                hidden = self.i.hide_endpoints and axis.sets_endpoint
+                shown = ", ".join("(hidden)" if hidden else str(v) for v in axis.values[:10])
+                shown += " …" if len(axis.values) > 10 else ""
+                self.out(f"  - {self.text(axis.path)}: {self.text(shown[:300])}")
             else:
-                step = f" step {axis['step']}" if axis.get("step") is not None else ""
-                self.out(f"  - {self.text(axis.get('path'))}: {axis.get('min')} to {axis.get('max')}{step}")
+                step = f" step {axis.step}" if axis.step is not None else ""
+                self.out(f"  - {self.text(axis.path)}: {axis.min} to {axis.max}{step}")
         self.out(f"- **Sweeps:** {self.i.sweeps_total}")
         for sweep in self.i.sweeps:
             self.out(f"  - {sweep.kind}, {sweep.status}: {sweep.runs_done}/{sweep.runs_total} runs, "

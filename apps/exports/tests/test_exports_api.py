@@ -5,8 +5,8 @@ import json
 import pytest
 import yaml
 
+from apps.exports.models import ExportRecord
 from apps.exports.tests.builders import CANARY_KEY, make_experiment, make_run
-from apps.projects.models import ExportRecord
 from apps.runs.models import Run
 
 FORMATS = {"best": "application/json", "env": "text/plain", "yaml": "application/yaml", "report": "text/markdown"}

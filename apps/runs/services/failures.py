@@ -11,16 +11,17 @@ from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.activity.kinds import Kind
+from apps.activity.models import Event
+from apps.activity.services import event_emit
 from apps.core.logging import redact
-from apps.experiments.models import Experiment
-from apps.runs.models import Event, Run, Sweep
-from apps.runs.services.events import Kind, event_emit
+from apps.runs.models import Run, Sweep
 from apps.runs.services.recording import sweep_refresh_totals
+from apps.runs.services.transitions import sweep_transition
 
 DRIVER_FAILURE_LIMIT = 3
 ERROR_CHARS = 1000
 ACTIVE = [Sweep.Status.PENDING, Sweep.Status.RUNNING]
-UNFINISHED = [Run.Status.PENDING, Run.Status.RUNNING]
 # A run finishing (or a resume) shows the driver got somewhere: failures before it no longer count.
 PROGRESS = [Kind.RUN_COMPLETED, Kind.RUN_FAILED, Kind.RUN_CACHED, Kind.SWEEP_RESUMED]
 
@@ -92,24 +93,25 @@ def driver_failure_record(*, sweep_id, owner: str, error: str, limit: int = DRIV
         })
         if failures < limit:
             return False
-        sweep_fail(sweep=sweep, error=error, failures=failures)
-    return True
+        return sweep_fail(sweep=sweep, error=error, failures=failures)
 
 
-def sweep_fail(*, sweep: Sweep, error: str, failures: int) -> None:
-    """End a sweep as failed: finished runs stay as they are, unfinished ones are cancelled."""
+def sweep_fail(*, sweep: Sweep, error: str, failures: int) -> bool:
+    """End a sweep as failed: finished runs stay as they are, unfinished ones are cancelled.
+
+    False (and nothing written) when the sweep had already finished.
+    """
     now = timezone.now()
     reason = f"the sweep's driver failed {failures} times in a row: {error}"
     with transaction.atomic():
-        cancelled = Run.objects.filter(sweep=sweep, status__in=UNFINISHED).update(
+        if sweep_transition(sweep_id=sweep.pk, to=Sweep.Status.FAILED, finished_at=now,
+                            pause_reason=reason[:200]) is None:
+            return False
+        cancelled = Run.objects.filter(sweep=sweep).unfinished().update(
             status=Run.Status.CANCELLED, completed_at=now, lease_owner="", lease_expires_at=None
         )
-        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.FAILED, finished_at=now,
-                                                 pause_reason=reason[:200])
         sweep_refresh_totals(sweep_id=sweep.pk)
-        Experiment.objects.filter(pk=sweep.experiment_id, status=Experiment.Status.RUNNING).update(
-            status=Experiment.Status.COMPLETED
-        )
         event_emit(kind=Kind.SWEEP_FAILED, experiment=sweep.experiment, sweep=sweep, payload={
             "reason": reason[:1000], "error": error[:500], "driver_failures": failures, "cancelled_runs": cancelled,
         })
+    return True

@@ -10,13 +10,14 @@ import logging
 
 from django.db import transaction
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_emit
+from apps.core.errors import InvalidInput
 from apps.engine.config_paths import ConfigPathError, apply_point
 from apps.engine.planners.guided import GuidedSearch
 from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.services import experiment_validate
-from apps.experiments.validation import ExperimentInvalid
 from apps.runs.models import Run, Sweep
-from apps.runs.services.events import Kind, event_build
 from apps.runs.services.planning import run_config_hash, samples_fingerprint, select_items
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def _proposal_checker(experiment):
             config = apply_point({"stages": experiment.pipeline_stages}, point)
             experiment_validate(user=owner, data={**base, "pipeline_stages": config["stages"]},
                                 endpoint_ids=endpoint_ids)
-        except (ConfigPathError, ExperimentInvalid) as exc:
+        except (ConfigPathError, InvalidInput) as exc:
             logger.warning("Guided sweep of experiment %s: proposal %s not planned: %s", experiment.pk, point, exc)
             return None
         return config
@@ -59,8 +60,7 @@ def guided_next_batch(*, sweep_id) -> int:
         if sweep.kind != Sweep.Kind.GUIDED or not guided or sweep.status != Sweep.Status.RUNNING:
             return 0
         runs = Run.objects.filter(sweep=sweep)
-        if runs.exclude(status__in=[Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED,
-                                    Run.Status.CANCELLED]).exists():
+        if runs.unfinished().exists():
             return 0
         search = GuidedSearch.from_state(guided["state"])
         told = set(guided["told"])
@@ -90,8 +90,8 @@ def guided_next_batch(*, sweep_id) -> int:
         sweep.runs_total = total + len(new_runs)
         sweep.save(update_fields=["request", "runs_total"])
         if new_runs:
-            event_build(kind=Kind.GUIDED_BATCH, experiment=experiment, sweep=sweep, payload={
+            event_emit(kind=Kind.GUIDED_BATCH, experiment=experiment, sweep=sweep, payload={
                 "planned_runs": len(new_runs), "total_runs": sweep.runs_total,
                 "best_so_far": {"point": best[0], "score": best[1]} if best else None,
-            }).save()
+            })
         return len(new_runs)

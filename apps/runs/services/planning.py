@@ -8,17 +8,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from apps.core.errors import InvalidInput
 from apps.core.models import SystemSettings
 from apps.engine.hashing import sha256_of
 from apps.engine.planners import PlanError, get_planner
 from apps.engine.planners.base import gc_paused
 from apps.engine.planners.configs import PointConfigs
-
-
-class SweepRequestInvalid(Exception):
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 @dataclass
@@ -87,7 +82,7 @@ def planned_runs_iter(*, base: dict, points: list[dict], items_fingerprint: str,
 
 def plan_runs_stream(plan: Plan) -> Iterator[PlannedRun]:
     """The runs of a plan made with `deferred=True`, appended to `plan.runs` as they are yielded; the call
-    limit is checked once all are (raising SweepRequestInvalid, so the caller's transaction rolls back)."""
+    limit is checked once all are (raising InvalidInput, so the caller's transaction rolls back)."""
     fingerprint = samples_fingerprint(plan.items)
     for run in planned_runs_iter(base=plan.base, points=plan.points, items_fingerprint=fingerprint,
                                  repeats=plan.repeats):
@@ -104,7 +99,7 @@ def select_items(experiment, sample_ids: list[str] | None, inline: list[dict] | 
     known = {str(item["id"]) for item in items}
     unknown = [s for s in wanted if s not in known]
     if unknown:
-        raise SweepRequestInvalid({"sample_ids": [f"Unknown sample item id(s): {', '.join(unknown[:10])}"]})
+        raise InvalidInput(errors={"sample_ids": [f"Unknown sample item id(s): {', '.join(unknown[:10])}"]})
     chosen = set(wanted)
     return [item for item in items if str(item["id"]) in chosen]
 
@@ -119,7 +114,7 @@ def sweep_plan(
     """
     items = select_items(experiment, sample_ids)
     if not items:
-        raise SweepRequestInvalid({"sample_ids": ["The sweep has no sample items to run."]})
+        raise InvalidInput(errors={"sample_ids": ["The sweep has no sample items to run."]})
     limit = SystemSettings.load().max_calls_per_sweep or settings.MAX_CALLS_PER_SWEEP
     stages = len(experiment.pipeline_stages)
     per_run = len(items) * repeats * stages
@@ -131,7 +126,7 @@ def sweep_plan(
         if "limit" in message:
             message += (f" A sweep may make at most {limit:,} LLM calls and each configuration here costs "
                         f"{per_run:,} ({len(items)} items × {repeats} repeats × {stages} stages).")
-        raise SweepRequestInvalid({exc.field: [message]}) from exc
+        raise InvalidInput(errors={exc.field: [message]}) from exc
     plan = Plan(kind=kind, items=items, repeats=repeats, parameter_space=parameter_space,
                 base={"stages": experiment.pipeline_stages}, limit=limit)
     plan.note = getattr(points, "note", "") or ""
@@ -148,7 +143,7 @@ def sweep_plan(
 def _calls_check(plan: Plan) -> None:
     if plan.calls > plan.limit:
         stages = len(plan.base["stages"])
-        raise SweepRequestInvalid(
+        raise InvalidInput(errors=
             {"parameter_space": [
                 f"This sweep plans {plan.calls:,} LLM calls ({len(plan.runs):,} runs × {len(plan.items)} items × "
                 f"{plan.repeats} repeats × {stages} stages); the limit is {plan.limit:,}. Narrow the space, sample "

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_emit
+from apps.core.errors import InvalidInput
+from apps.engine.config import ScorerSpec
 from apps.engine.scorers.base import OptionsInvalid
-from apps.engine.scorers.human import HumanScorer
 from apps.runs.models import Run, Score
-from apps.runs.services.events import Kind, event_emit
-from apps.runs.services.scoring import ScorerSpec, scorer_specs, summaries_refresh
+from apps.runs.services.scoring import summaries_refresh
 
 IMPLICIT_HUMAN = "human"
-
-
-class RatingInvalid(Exception):
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
+# Ratings given to an experiment without a human scorer count under this weight-0 one.
+IMPLICIT_SPEC = ScorerSpec(type="human", name=IMPLICIT_HUMAN, weight=0.0, options={"scale": "both"})
 
 
 def specs_with_ratings(*, experiment, run_id) -> list[ScorerSpec]:
     """The experiment's scorers, plus an implicit weight-0 `human` scorer when ratings exist without one."""
-    specs = scorer_specs(experiment.scoring_config)
+    specs = list(experiment.spec.scoring)
     if not any(s.name == IMPLICIT_HUMAN for s in specs) and Score.objects.filter(
         run_id=run_id, scorer_name=IMPLICIT_HUMAN, rated_by__isnull=False
     ).exists():
-        specs.append(ScorerSpec(name=IMPLICIT_HUMAN, type="human", weight=0.0, options={}, scorer=None))
+        specs.append(IMPLICIT_SPEC)
     return specs
 
 
@@ -33,21 +31,22 @@ def run_rate(*, user, run: Run, rating: dict, scorer: str | None = None, item_id
              repeat: int | None = None, comment: str = "") -> Score:
     """Store one rating and refresh the run's summaries and weighted score."""
     experiment = run.experiment
-    human_names = [s.name for s in scorer_specs(experiment.scoring_config) if s.type == "human"]
+    human = experiment.spec.scoring.human()
+    human_names = [s.name for s in human]
     name = scorer or (human_names[0] if human_names else IMPLICIT_HUMAN)
     if scorer and scorer not in human_names:
-        raise RatingInvalid({"scorer": [f"'{scorer}' is not a human scorer of this experiment "
+        raise InvalidInput(errors={"scorer": [f"'{scorer}' is not a human scorer of this experiment "
                                         f"(human scorers: {', '.join(human_names) or 'none'})."]})
-    spec = next((s for s in scorer_specs(experiment.scoring_config) if s.name == name), None)
+    spec = next((s for s in human if s.name == name), IMPLICIT_SPEC)
     try:
-        value = HumanScorer(spec.options if spec else {"scale": "both"}).normalize(rating)
+        value = spec.cls(dict(spec.options)).normalize(rating)
     except OptionsInvalid as exc:
-        raise RatingInvalid({exc.field: [exc.message]}) from exc
+        raise InvalidInput(errors={exc.field: [exc.message]}) from exc
     if item_id is not None and not run.stage_results.filter(item_id=item_id).exists():
-        raise RatingInvalid({"item_id": [f"This run has no output for item '{item_id}'."]})
+        raise InvalidInput(errors={"item_id": [f"This run has no output for item '{item_id}'."]})
     repeats = run.sweep.repeats if run.sweep_id else experiment.repeats
     if repeat is not None and not 0 <= repeat < repeats:
-        raise RatingInvalid({"repeat": [f"This run has {repeats} repeat(s), numbered 0 to {repeats - 1}."]})
+        raise InvalidInput(errors={"repeat": [f"This run has {repeats} repeat(s), numbered 0 to {repeats - 1}."]})
     with transaction.atomic():
         score = Score.objects.create(
             run=run, scorer_name=name, item_id=item_id or "", repeat=repeat, value=value, rated_by=user,

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_emit
 from apps.runs.models import Run, Sweep
-from apps.runs.services.events import Kind, event_emit
-from apps.runs.services.recording import TERMINAL
 from apps.runs.services.sweeps import sweep_enqueue
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def sweeps_reconcile(*, stale_after: timedelta = STALE_AFTER, force: bool = Fals
             # Touch the heartbeat so the next reconcile pass does not ring it again at once.
             Sweep.objects.filter(pk=sweep.pk).update(driver_heartbeat_at=now)
             if released.get(sweep.pk) or (was_stale and sweep.status == Sweep.Status.RUNNING):
-                unfinished = Run.objects.filter(sweep=sweep).exclude(status__in=TERMINAL).count()
+                unfinished = Run.objects.filter(sweep=sweep).unfinished().count()
                 event_emit(kind=Kind.SWEEP_INTERRUPTED, experiment=sweep.experiment, sweep=sweep,
                            payload={"unfinished_runs": unfinished, "released_runs": released.get(sweep.pk, 0),
                                     "action": "driver re-queued"})

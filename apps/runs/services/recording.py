@@ -12,18 +12,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_build, event_emit, events_record
 from apps.engine.pipeline import CachedCall, CallResult, PipelineOutcome
 from apps.engine.types import EndpointSpec
-from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
-from apps.runs.services.events import Kind, event_build
+from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.scoring import experiment_best_score, new_best_event, scores_store_many
+from apps.runs.services.transitions import sweep_transition
 
 LEASE = timedelta(seconds=60)
-TERMINAL = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED, Run.Status.CANCELLED]
+CACHED_CALL_FIELDS = ("response", "tokens_in", "tokens_out", "latency_ms", "finish_reason", "origin_run")
 
 
 @dataclass
@@ -58,7 +60,7 @@ def runs_claim(*, sweep_id, owner: str, limit: int, experiment=None) -> list[Cla
         )
         rows = list(Run.objects.filter(id__in=ids, lease_owner=owner).values("id", "config", "position", "attempts"))
         if experiment is not None:
-            Event.objects.bulk_create([
+            events_record(events=[
                 event_build(kind=Kind.RUN_STARTED, experiment=experiment, sweep=sweep_id, run_id=r["id"],
                             payload={"run_id": str(r["id"]), "attempt": r["attempts"]})
                 for r in rows
@@ -90,15 +92,8 @@ FreshCall = tuple[str, EndpointSpec, CallResult]
 
 def cache_get_many(*, owner_id: str, keys: list[str]) -> dict[str, CachedCall]:
     """The owner's cached calls among `keys` (keys already embed the owner; filtered again regardless)."""
-    found: dict[str, CachedCall] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 500):
-        rows = ResponseCache.objects.filter(owner_id=owner_id, key__in=unique[start : start + 500]).values_list(
-            "key", "response", "tokens_in", "tokens_out", "latency_ms", "finish_reason", "origin_run"
-        )
-        for key, text, tin, tout, latency, finish, origin in rows:
-            found[key] = CachedCall(text, tin, tout, latency, finish, origin)
-    return found
+    rows = ResponseCache.objects.lookup(owner_id=owner_id, keys=keys, fields=CACHED_CALL_FIELDS)
+    return {key: CachedCall(*values) for key, values in rows.items()}
 
 
 def _run_status(outcome: PipelineOutcome) -> str:
@@ -189,20 +184,14 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
                 best["score"] = score
                 events.append(new_best_event(run_id=run_id, experiment=experiment, sweep=sweep, weighted=score))
                 kinds.append(Kind.NEW_BEST)
-        if events:
-            Event.objects.bulk_create(events)
+        events_record(events=events)
     return kinds
 
 
 def sweep_refresh_totals(*, sweep_id) -> Sweep:
-    totals = Run.objects.filter(sweep_id=sweep_id).aggregate(
-        runs_total=Count("id"),
-        runs_done=Count("id", filter=Q(status__in=TERMINAL)),
-        cache_hits=Coalesce(Sum("cache_hits"), 0),
-        tokens_in=Coalesce(Sum("tokens_in"), 0),
-        tokens_out=Coalesce(Sum("tokens_out"), 0),
-        cost_usd=Coalesce(Sum("cost_estimate"), Decimal("0")),
-    )
+    t = Run.objects.filter(sweep_id=sweep_id).totals()
+    totals = {"runs_total": t["runs"], "runs_done": t["terminal"], "cache_hits": t["cache_hits"],
+              "tokens_in": t["tokens_in"], "tokens_out": t["tokens_out"], "cost_usd": t["cost"]}
     Sweep.objects.filter(pk=sweep_id).update(**totals, driver_heartbeat_at=timezone.now())
     return Sweep.objects.get(pk=sweep_id)
 
@@ -210,20 +199,16 @@ def sweep_refresh_totals(*, sweep_id) -> Sweep:
 def sweep_finish_if_done(*, sweep_id, experiment) -> bool:
     """Complete the sweep when every run is terminal; exactly one caller emits the event."""
     with transaction.atomic():
-        if Run.objects.filter(sweep_id=sweep_id).exclude(status__in=TERMINAL).exists():
+        # Locked before counting, so a redirect cannot add runs between the count and the completion.
+        list(Sweep.objects.select_for_update().filter(pk=sweep_id).values_list("pk"))
+        if Run.objects.filter(sweep_id=sweep_id).unfinished().exists():
             return False
-        done = Sweep.objects.filter(pk=sweep_id, status__in=[Sweep.Status.RUNNING, Sweep.Status.PENDING]).update(
-            status=Sweep.Status.COMPLETED, finished_at=timezone.now()
-        )
-        if done:
+        if sweep_transition(sweep_id=sweep_id, to=Sweep.Status.COMPLETED, finished_at=timezone.now()) is not None:
             sweep = sweep_refresh_totals(sweep_id=sweep_id)
-            from apps.experiments.models import Experiment
-
-            Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.COMPLETED)
-            event_build(kind=Kind.SWEEP_COMPLETED, experiment=experiment, sweep=sweep, payload={
+            event_emit(kind=Kind.SWEEP_COMPLETED, experiment=experiment, sweep=sweep, payload={
                 "runs": sweep.runs_total, "tokens_in": sweep.tokens_in, "tokens_out": sweep.tokens_out,
                 "cost_usd": str(sweep.cost_usd), "cache_hits": sweep.cache_hits,
-            }).save()
+            })
     return True
 
 
@@ -239,14 +224,12 @@ def sweep_check_budget(*, sweep: Sweep, experiment, global_tokens: int) -> str |
     if reason is None:
         return None
     with transaction.atomic():
-        paused = Sweep.objects.filter(pk=sweep.pk, status=Sweep.Status.RUNNING).update(
-            status=Sweep.Status.PAUSED, pause_reason=reason
-        )
-        if paused:
-            from apps.experiments.models import Experiment
-
-            Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.PAUSED)
+        paused = sweep_transition(sweep_id=sweep.pk, to=Sweep.Status.PAUSED, only_from=[Sweep.Status.RUNNING],
+                                  pause_reason=reason)
+        if paused is not None:
             payload = {"reason": reason, "token_count": used, "cost": str(sweep.cost_usd)}
-            event_build(kind=Kind.BUDGET_EXHAUSTED, experiment=experiment, sweep=sweep, payload=payload).save()
-            event_build(kind=Kind.SWEEP_PAUSED, experiment=experiment, sweep=sweep, payload={"reason": reason}).save()
-    return reason if paused else None
+            events_record(events=[
+                event_build(kind=Kind.BUDGET_EXHAUSTED, experiment=experiment, sweep=sweep, payload=payload),
+                event_build(kind=Kind.SWEEP_PAUSED, experiment=experiment, sweep=sweep, payload={"reason": reason}),
+            ])
+    return reason if paused is not None else None

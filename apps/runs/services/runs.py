@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_emit
+from apps.core.errors import InvalidInput
 from apps.experiments.models import Experiment
 from apps.experiments.services import experiment_point_validate, experiment_validate
-from apps.experiments.validation import ExperimentInvalid
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
-from apps.runs.services.events import Kind, event_emit
 from apps.runs.services.planning import run_config_hash, samples_fingerprint
 from apps.runs.services.sweeps import sweep_enqueue
 
@@ -29,12 +30,12 @@ def _validate(*, user, experiment: Experiment, **overrides) -> dict:
 
 
 def parameter_space_validate(*, user, experiment: Experiment, parameter_space: list) -> list:
-    """The normalized space, or ExperimentInvalid keyed `parameter_space.…` (other fields are known good)."""
+    """The normalized space, or InvalidInput keyed `parameter_space.…` (other fields are known good)."""
     try:
         return _validate(user=user, experiment=experiment, parameter_space=parameter_space)["parameter_space"]
-    except ExperimentInvalid as exc:
+    except InvalidInput as exc:
         errors = {k: v for k, v in exc.errors.items() if k.startswith("parameter_space")}
-        raise ExperimentInvalid(errors or exc.errors) from exc
+        raise InvalidInput(errors=errors or exc.errors) from exc
 
 
 def run_adhoc(*, user, experiment: Experiment, point: dict | None = None, pipeline_stages: list | None = None,

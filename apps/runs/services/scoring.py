@@ -11,25 +11,17 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Max
-from django_q.tasks import async_task
 
-from apps.engine.scorers import get_scorer_class
-from apps.engine.scorers.base import Scorer, ScoringContext
+from apps.activity.kinds import Kind
+from apps.activity.services import event_build
+from apps.core.queue import enqueue_on_commit
+from apps.engine.config import ScorerSpec
+from apps.engine.scorers.base import ScoringContext
 from apps.engine.scorers.stats import summarize, weighted_score
 from apps.runs.models import Run, Score, ScoreSummary
-from apps.runs.services.events import Kind, event_build
 
 SCORING_CONCURRENCY = 16
 RESCORE_TASK = "apps.runs.tasks.experiment_rescore"
-
-
-@dataclass
-class ScorerSpec:
-    name: str
-    type: str
-    weight: float
-    options: dict
-    scorer: Scorer | None  # None for human ratings, which people enter
 
 
 @dataclass
@@ -38,17 +30,6 @@ class ScoredOutput:
     repeat: int
     output: str
     stage_outputs: dict[str, str] = field(default_factory=dict)
-
-
-def scorer_specs(scoring_config: dict) -> list[ScorerSpec]:
-    specs = []
-    for entry in (scoring_config or {}).get("scorers", []):
-        cls = get_scorer_class(entry["type"])
-        name = entry.get("name") or entry["type"]
-        options = entry.get("options") or {}
-        specs.append(ScorerSpec(name=name, type=entry["type"], weight=float(entry.get("weight", 1.0)),
-                                options=options, scorer=cls(options) if cls.computed else None))
-    return specs
 
 
 async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, items: dict[str, dict],
@@ -67,8 +48,14 @@ async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, i
         return {"scorer_name": spec.name, "item_id": out.item_id, "repeat": out.repeat, "value": result.value,
                 "error": result.error[:2000], "metadata": result.metadata}
 
+    def broken(spec: ScorerSpec, out: ScoredOutput) -> dict:
+        return {"scorer_name": spec.name, "item_id": out.item_id, "repeat": out.repeat, "value": None,
+                "error": f"scorer '{spec.name}' is misconfigured: {spec.problem}"[:2000], "metadata": {}}
+
     jobs = [one(spec, out) for spec in specs if spec.scorer is not None for out in outputs]
-    return list(await asyncio.gather(*jobs))
+    # A stored scorer that no longer validates scores nothing: each output says why instead.
+    failed = [broken(spec, out) for spec in specs if spec.broken for out in outputs]
+    return list(await asyncio.gather(*jobs)) + failed
 
 
 def scores_store(*, run_id, rows: list[dict], specs: list[ScorerSpec]) -> float | None:
@@ -88,7 +75,7 @@ def scores_store_many(*, entries: list[tuple[str, list[dict]]], specs: list[Scor
         Score.objects.filter(run_id__in=run_ids, rated_by__isnull=True).delete()
         Score.objects.bulk_create([Score(run_id=run_id, **row) for run_id, rows in entries for row in rows],
                                   batch_size=500)
-        human = {s.name for s in specs if s.scorer is None}
+        human = {s.name for s in specs if s.human}
         rated: dict[str, list[tuple[str, float | None]]] = {}
         if human:
             for run_id, name, value in Score.objects.filter(run_id__in=run_ids, scorer_name__in=human,
@@ -156,4 +143,4 @@ def new_best_event(*, run_id, experiment, sweep, weighted: float):
 
 def rescore_enqueue(*, experiment_id) -> None:
     """Queue a background re-score of every stored output (after commit; the task takes the id)."""
-    transaction.on_commit(lambda: async_task(RESCORE_TASK, str(experiment_id), task_name=f"rescore {experiment_id}"))
+    enqueue_on_commit(RESCORE_TASK, str(experiment_id), task_name=f"rescore {experiment_id}")

@@ -9,18 +9,17 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from apps.activity.kinds import Kind
+from apps.activity.services import event_emit
+from apps.core.errors import Conflict, InvalidInput
 from apps.experiments.models import Experiment
 from apps.runs.models import Run, Sweep
-from apps.runs.services.events import Kind, event_emit
 from apps.runs.services.guided import guided_request
-from apps.runs.services.planning import Plan, SweepRequestInvalid, plan_runs_stream, sweep_plan
+from apps.runs.services.planning import Plan, plan_runs_stream, sweep_plan
 from apps.runs.services.run_rows import runs_insert, wal_checkpoint_deferred
+from apps.runs.services.transitions import SWEEP_FINAL, experiment_status_sync, sweep_transition
 
 DRIVER_TASK = "apps.runs.tasks.sweep_drive"
-
-
-class SteeringError(Exception):
-    """A steering action that does not apply to the sweep's current state (HTTP 409)."""
 
 
 def sweep_enqueue(*, sweep_id) -> None:
@@ -39,13 +38,13 @@ def sweep_start(
 ) -> tuple[Sweep, Plan]:
     """Plan every run up front and enqueue one driver task; all or nothing."""
     if experiment.sweeps.filter(status__in=[Sweep.Status.PENDING, Sweep.Status.RUNNING]).exists():
-        raise SteeringError("This experiment already has a sweep in progress; pause or stop it first.")
+        raise Conflict("This experiment already has a sweep in progress; pause or stop it first.")
     space = experiment.parameter_space if parameter_space is None else parameter_space
     repeats = repeats or experiment.repeats
     guided = None
     if kind == Sweep.Kind.GUIDED:
-        if not any(float(s.get("weight", 1)) > 0 for s in experiment.scoring_config.get("scorers", [])):
-            raise SweepRequestInvalid({"type": ["A guided sweep steers by score: add a weighted scorer first."]})
+        if not experiment.spec.scoring.weighted:
+            raise InvalidInput(errors={"type": ["A guided sweep steers by score: add a weighted scorer first."]})
         plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats,
                           n=min(n or batch or 4, batch or 4), seed=seed, sample_ids=sample_ids)
         guided = guided_request(n=n or 20, batch=batch, state=plan.state)
@@ -70,7 +69,7 @@ def sweep_start(
         if guided and plan.runs:
             sweep.calls_total = plan.calls // len(plan.runs) * guided["n"]  # the whole budget of configurations
         sweep.save(update_fields=["runs_total", "calls_total"])
-        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING, updated_at=timezone.now())
+        experiment_status_sync(experiment_id=experiment.pk, updated_at=timezone.now())
         event_emit(kind=Kind.SWEEP_STARTED, experiment=experiment, sweep=sweep,
                    payload={"type": kind, "runs": sweep.runs_total, "calls": plan.calls, "repeats": repeats})
         sweep_enqueue(sweep_id=sweep.pk)
@@ -80,16 +79,29 @@ def sweep_start(
 def _latest_sweep(experiment: Experiment, statuses) -> Sweep:
     sweep = experiment.sweeps.filter(status__in=statuses).order_by("-created_at").first()
     if sweep is None:
-        raise SteeringError(f"No sweep of this experiment is {' or '.join(statuses)}.")
+        raise Conflict(f"No sweep of this experiment is {' or '.join(statuses)}.")
     return sweep
+
+
+def _steer(experiment: Experiment, *, statuses: list[str], to: str, verb: str, **fields) -> Sweep:
+    """Move the latest sweep in `statuses` to `to`; a conflict if there is none or it moved on meanwhile."""
+    sweep = _latest_sweep(experiment, statuses)
+    moved = sweep_transition(sweep_id=sweep.pk, to=to, only_from=statuses, **fields)
+    if moved is None:
+        raise _moved_on(Sweep.objects.filter(pk=sweep.pk).values_list("status", flat=True).first(), verb)
+    return moved
+
+
+def _moved_on(status: str | None, verb: str) -> Conflict:
+    """The conflict of a steering action that lost a race (the driver or another user came first)."""
+    return Conflict(f"The sweep is {status or 'gone'} now; it can no longer be {verb}.")
 
 
 def sweep_pause(*, experiment: Experiment, reason: str = "paused by user") -> Sweep:
     """In-flight calls finish; nothing new starts. The driver exits once it has drained."""
     with transaction.atomic():
-        sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING])
-        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.PAUSED, pause_reason=reason)
-        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.PAUSED)
+        sweep = _steer(experiment, statuses=[Sweep.Status.PENDING, Sweep.Status.RUNNING], to=Sweep.Status.PAUSED,
+                       verb="paused", pause_reason=reason)
         event_emit(kind=Kind.SWEEP_PAUSED, experiment=experiment, sweep=sweep, payload={"reason": reason})
     sweep.refresh_from_db()
     return sweep
@@ -97,9 +109,8 @@ def sweep_pause(*, experiment: Experiment, reason: str = "paused by user") -> Sw
 
 def sweep_resume(*, experiment: Experiment) -> Sweep:
     with transaction.atomic():
-        sweep = _latest_sweep(experiment, [Sweep.Status.PAUSED])
-        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.RUNNING, pause_reason="")
-        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.RUNNING)
+        sweep = _steer(experiment, statuses=[Sweep.Status.PAUSED], to=Sweep.Status.RUNNING, verb="resumed",
+                       pause_reason="")
         event_emit(kind=Kind.SWEEP_RESUMED, experiment=experiment, sweep=sweep)
         sweep_enqueue(sweep_id=sweep.pk)
     sweep.refresh_from_db()
@@ -109,12 +120,12 @@ def sweep_resume(*, experiment: Experiment) -> Sweep:
 def sweep_stop(*, experiment: Experiment) -> Sweep:
     """Cancel every pending run now; the driver cancels the in-flight ones after their calls."""
     with transaction.atomic():
-        sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED])
+        # Stopped first: holding the sweep's row, no driver can complete it while its runs are cancelled.
+        sweep = _steer(experiment, statuses=[Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED],
+                       to=Sweep.Status.STOPPED, verb="stopped", finished_at=timezone.now())
         cancelled = Run.objects.filter(sweep=sweep, status=Run.Status.PENDING).update(
             status=Run.Status.CANCELLED, completed_at=timezone.now()
         )
-        Sweep.objects.filter(pk=sweep.pk).update(status=Sweep.Status.STOPPED, finished_at=timezone.now())
-        Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.COMPLETED)
         event_emit(kind=Kind.SWEEP_STOPPED, experiment=experiment, sweep=sweep, payload={"cancelled_runs": cancelled})
     from apps.runs.services.recording import sweep_refresh_totals
 
@@ -132,6 +143,8 @@ def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str |
                       n=n, seed=seed, sample_ids=sweep.sample_ids)
     with transaction.atomic():
         locked = Sweep.objects.select_for_update().get(pk=sweep.pk)
+        if locked.status in SWEEP_FINAL:
+            raise _moved_on(locked.status, "redirected")
         removed, _ = Run.objects.filter(sweep=locked, status=Run.Status.PENDING).delete()
         kept = set(Run.objects.filter(sweep=locked).values_list("config_hash", flat=True))
         plan.runs = [p for p in plan.runs if p.config_hash not in kept]
@@ -148,5 +161,5 @@ def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str |
     return locked, removed, added
 
 
-__all__ = ["SteeringError", "SweepRequestInvalid", "sweep_start", "sweep_pause", "sweep_resume", "sweep_stop",
+__all__ = ["sweep_start", "sweep_pause", "sweep_resume", "sweep_stop",
            "sweep_redirect", "sweep_enqueue"]

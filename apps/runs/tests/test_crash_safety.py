@@ -12,7 +12,8 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
+from apps.activity.models import Event
+from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.recording import LEASE
 from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
     TERMINAL,

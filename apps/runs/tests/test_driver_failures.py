@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
+from apps.activity.models import Event
 from apps.endpoints.models import Endpoint
 from apps.experiments.models import Experiment
 from apps.runs import driver
 from apps.runs.driver import sweep_drive
-from apps.runs.models import Event, Run, Sweep
+from apps.runs.models import Run, Sweep
 from apps.runs.services import recording
 from apps.runs.services.reconcile import sweeps_reconcile
 

@@ -3,8 +3,8 @@
 import pytest
 
 from apps.endpoints.models import Endpoint
+from apps.exports.models import SavedConfig
 from apps.exports.tests.builders import make_experiment, make_run, make_sweep, two_stages
-from apps.projects.models import SavedConfig
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 import pytest
 
+from apps.activity.models import Event
 from apps.runs.driver import sweep_drive
-from apps.runs.models import Event, Run, Score, ScoreSummary, Sweep
+from apps.runs.models import Run, Score, ScoreSummary, Sweep
 from apps.runs.rescoring import experiment_rescore
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,7 +76,7 @@ def test_rescoring_after_a_weight_change_makes_no_generation_calls(api, scored_e
                                                                    fake_llm, monkeypatch):
     start_and_drive(api, scored_experiment)
     queued = []
-    monkeypatch.setattr("apps.runs.services.scoring.async_task", lambda *a, **k: queued.append(a))
+    monkeypatch.setattr("apps.core.queue.async_task", lambda *a, **k: queued.append(a))
     fake_llm.reset_stats()
     config = scorers(endpoint, judge_weight=10)
     response = api.patch(f"/api/v1/experiments/{scored_experiment.pk}", {"scoring_config": config}, format="json")

@@ -4,8 +4,9 @@ import threading
 
 import pytest
 
+from apps.activity.models import Event
 from apps.runs.driver import sweep_drive
-from apps.runs.models import Event, Run, StageResult, Sweep
+from apps.runs.models import Run, StageResult, Sweep
 from apps.runs.tests.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from apps.activity.models import Event
 from apps.runs.driver import sweep_drive
-from apps.runs.models import Event, ResponseCache, Run, StageResult, Sweep
+from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,9 @@ import math
 import pytest
 from django.db.models import Count, Sum
 
+from apps.activity.models import Event
 from apps.runs.driver import FLUSH_INTERVAL_S, STEER_INTERVAL_S
-from apps.runs.models import Event, Run, StageResult, Sweep
+from apps.runs.models import Run, StageResult, Sweep
 from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
     TERMINAL,
     clean_reference,

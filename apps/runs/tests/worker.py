@@ -170,7 +170,7 @@ def worker(transactional_db, tmp_path, monkeypatch):
 
 # Helpers shared by the worker tests ---------------------------------------------------------
 
-TERMINAL = [Run.Status.COMPLETED, Run.Status.FAILED, Run.Status.CACHED, Run.Status.CANCELLED]
+TERMINAL = Run.TERMINAL
 
 
 def start(api, experiment, **body) -> Sweep:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.runs.services.events import Kind
+from apps.activity.kinds import Kind
 from apps.webhooks.models import WebhookConfig
 
 pytestmark = pytest.mark.django_db

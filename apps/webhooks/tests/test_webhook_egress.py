@@ -31,7 +31,7 @@ def test_an_allowlisted_loopback_port_is_accepted(api, admin_api):
 def test_the_admin_form_refuses_a_loopback_webhook_with_a_form_error(client, admin_user):
     client.force_login(admin_user)
     response = client.post("/admin/webhooks/webhookconfig/add/", {
-        "owner": admin_user.pk, "url": "http://127.0.0.1:9000/h", "event_types": '["run.failed"]', "is_active": "on",
+        "owner": admin_user.pk, "url": "http://127.0.0.1:9000/h", "event_types": ["run.failed"], "is_active": "on",
     })
     assert response.status_code == 200
     assert b"public addresses" in response.content

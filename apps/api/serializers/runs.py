@@ -1,0 +1,168 @@
+from rest_framework import serializers
+
+from apps.engine.planners import PLANNERS
+from apps.experiments.secrets import point_endpoints_masked, space_endpoints_masked
+from apps.experiments.validation import MAX_BIGINT
+from apps.runs.masking import endpoints_hidden, run_config_masked, text_endpoints_masked
+from apps.runs.models import Run, Score, StageResult, Sweep
+
+SWEEP_TYPES = list(PLANNERS.kinds())
+
+
+class SweepInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=SWEEP_TYPES, default="grid")
+    n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    seed = serializers.IntegerField(min_value=-MAX_BIGINT - 1, max_value=MAX_BIGINT, required=False,
+                                    allow_null=True, default=None)
+    repeats = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    sample_ids = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
+                                       allow_null=True, default=None, max_length=100_000)
+    parameter_space = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True,
+                                            default=None, max_length=50)
+    budget_tokens = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, required=False, allow_null=True,
+                                             default=None)
+    budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False,
+                                          allow_null=True, default=None)
+    dry_run = serializers.BooleanField(default=False)
+    batch = serializers.IntegerField(min_value=1, max_value=256, required=False,
+                                     help_text="Guided sweeps: configurations planned per round (default 4).")
+
+    def validate(self, data):
+        planner = PLANNERS.get(data["type"])
+        if planner.adaptive and data["dry_run"]:
+            raise serializers.ValidationError({"dry_run": ["A guided sweep plans as it goes; dry runs show grid "
+                                                           "and random plans only."]})
+        if planner.needs_n and not data.get("n"):
+            raise serializers.ValidationError({"n": [f"A {data['type']} sweep needs n, the number of configurations."]})
+        return data
+
+
+class RedirectInput(serializers.Serializer):
+    parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50)
+    type = serializers.ChoiceField(choices=["grid", "random"], required=False)
+    n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    seed = serializers.IntegerField(min_value=-MAX_BIGINT - 1, max_value=MAX_BIGINT, required=False, allow_null=True)
+
+
+class ForkInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50, default=list)
+
+
+class AdhocRunInput(serializers.Serializer):
+    experiment = serializers.UUIDField()
+    point = serializers.DictField(required=False, default=dict, help_text="Parameter values by path.")
+    pipeline_stages = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True,
+                                            default=None, max_length=20)
+    input = serializers.ListField(required=False, allow_null=True, default=None, max_length=1000,
+                                  help_text="Inline sample items instead of the experiment's.")
+    repeats = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class _OwnerOnlyEndpoints:
+    """Pass the reader as context["viewer"]; anyone else than the owner gets endpoint ids as None."""
+
+    def endpoints_hidden(self, instance) -> bool:
+        return endpoints_hidden(viewer=self.context.get("viewer"), owner_id=instance.experiment.project.owner_id)
+
+
+class SweepOutput(_OwnerOnlyEndpoints, serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sweep
+        fields = ["id", "experiment", "kind", "status", "pause_reason", "seed", "repeats", "runs_total", "runs_done",
+                  "calls_total", "cache_hits", "tokens_in", "tokens_out", "cost_usd", "progress", "created_at",
+                  "started_at", "finished_at", "parameter_space"]
+
+    def get_progress(self, sweep: Sweep) -> float:
+        return round(sweep.runs_done / sweep.runs_total, 4) if sweep.runs_total else 0.0
+
+    def to_representation(self, sweep: Sweep) -> dict:
+        data = super().to_representation(sweep)
+        if self.endpoints_hidden(sweep):
+            data["parameter_space"] = space_endpoints_masked(data["parameter_space"])
+            data["pause_reason"] = text_endpoints_masked(data["pause_reason"])
+        return data
+
+
+class RunListOutput(_OwnerOnlyEndpoints, serializers.ModelSerializer):
+    class Meta:
+        model = Run
+        fields = ["id", "sweep", "position", "point", "config_hash", "status", "approval", "weighted_score",
+                  "calls", "cache_hits", "tokens_in", "tokens_out", "cost_estimate", "duration_ms", "attempts",
+                  "error", "started_at", "completed_at"]
+
+    def to_representation(self, run: Run) -> dict:
+        data = super().to_representation(run)
+        if self.endpoints_hidden(run):
+            data["point"] = point_endpoints_masked(data["point"])
+            data["error"] = text_endpoints_masked(data["error"])
+            if "config" in data:
+                data["config"] = run_config_masked(data["config"])
+        return data
+
+
+class StageResultOutput(serializers.ModelSerializer):
+    class Meta:
+        model = StageResult
+        fields = ["item_id", "repeat", "stage_index", "stage_name", "prompt_sent", "response_raw", "model_used",
+                  "parameters", "cached", "finish_reason", "tokens_in", "tokens_out", "latency_ms", "error"]
+
+
+class ScoreOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Score
+        fields = ["scorer_name", "item_id", "repeat", "value", "error", "metadata", "created_at"]
+
+
+class RunDetailOutput(RunListOutput):
+    stage_results = StageResultOutput(many=True, read_only=True)
+    scores = ScoreOutput(many=True, read_only=True)
+
+    class Meta(RunListOutput.Meta):
+        fields = [*RunListOutput.Meta.fields, "experiment", "config", "stage_results", "scores"]
+
+
+class SweepStartedOutput(serializers.Serializer):
+    sweep = SweepOutput()
+    note = serializers.CharField(
+        help_text="What the planner changed about the request (e.g. a trimmed grid); may be empty."
+    )
+
+
+class PlanEstimateOutput(serializers.Serializer):
+    runs = serializers.IntegerField()
+    calls = serializers.IntegerField()
+    cached_calls = serializers.IntegerField(help_text="Calls the cache already answers: free.")
+    uncached_calls = serializers.IntegerField()
+    tokens_in = serializers.IntegerField()
+    tokens_out = serializers.IntegerField()
+    cost_usd = serializers.FloatField()
+
+
+class DryRunOutput(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    runs = serializers.IntegerField()
+    calls = serializers.IntegerField()
+    note = serializers.CharField()
+    points = serializers.ListField(child=serializers.DictField(), help_text="The first 100 planned points.")
+    estimate = PlanEstimateOutput()
+
+
+class RedirectOutput(serializers.Serializer):
+    sweep = SweepOutput()
+    removed_runs = serializers.IntegerField(help_text="Pending runs dropped from the sweep.")
+    added_runs = serializers.IntegerField(help_text="Runs planned from the new parameter space.")
+
+
+class ForkOutput(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The new experiment.")
+    name = serializers.CharField()
+    project = serializers.UUIDField()
+    pipeline_stages = serializers.ListField(child=serializers.DictField())
+    parameter_space = serializers.ListField(child=serializers.DictField())
+
+
+class CacheClearedOutput(serializers.Serializer):
+    deleted_entries = serializers.IntegerField()
