@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from apps.accounts.models import ApiKey, User
 from apps.core.errors import Forbidden, InvalidInput, RateLimited
 from apps.core.models import SystemSettings
+from apps.core.types import Id
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,7 @@ def setup_complete(*, username: str, password: str, token: str) -> User:
         if claimed != 1:
             raise Forbidden("Setup is already complete.")
         user = User.objects.create_superuser(username=username, password=password, email="")
-    transaction.on_commit(lambda: _seed_new_admin(user))
     return user
-
-
-def _seed_new_admin(user: User) -> None:
-    if settings.DEFAULT_ENDPOINT_URL or settings.DEMO_PROJECT:
-        # By dotted path: seeding lives in apps.instance, a layer above accounts.
-        import_string("apps.instance.demo.demo_seed")(user=user)
 
 
 def login_check(*, request: HttpRequest, username: str, password: str) -> User | None:
@@ -95,7 +88,7 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     return key, raw
 
 
-def api_key_revoke(*, user: User, key_id) -> ApiKey:
+def api_key_revoke(*, user: User, key_id: Id) -> ApiKey:
     key = ApiKey.objects.get(user=user, pk=key_id)
     key.revoke()
     return key

@@ -2,9 +2,9 @@ from django.urls import path
 
 from apps.accounts import views
 
+# The setup page (accounts:setup) is added in promptlooper/urls.py: its view seeds the demo, an instance job.
 app_name = "accounts"
 urlpatterns = [
-    path("setup/", views.setup, name="setup"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("keys/", views.api_keys, name="api_keys"),

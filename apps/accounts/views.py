@@ -1,4 +1,4 @@
-"""HTML: first-boot setup, login, logout and the API keys page."""
+"""HTML: login, logout and the API keys page (first-boot setup is apps.instance.views.setup)."""
 
 from __future__ import annotations
 
@@ -10,30 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import services
-from apps.accounts.forms import ApiKeyForm, LoginForm, SetupForm
+from apps.accounts.forms import ApiKeyForm, LoginForm
 from apps.accounts.models import ApiKey
-from apps.core.errors import RateLimited, ServiceError, form_add_service_errors
-
-
-@require_http_methods(["GET", "POST"])
-def setup(request: HttpRequest) -> HttpResponse:
-    if services.setup_is_complete():
-        return redirect("accounts:login")
-    form = SetupForm(request.POST if request.method == "POST" else None,
-                     initial={"token": request.GET.get("token", "")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.setup_complete(
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-                token=form.cleaned_data["token"],
-            )
-        except ServiceError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("core:home")
-    return render(request, "accounts/setup.html", {"form": form}, status=400 if form.errors else 200)
+from apps.core.errors import RateLimited, form_add_service_errors
 
 
 @require_http_methods(["GET", "POST"])

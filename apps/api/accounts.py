@@ -22,6 +22,7 @@ from apps.api.serializers.accounts import (
     UserOutput,
 )
 from apps.core.openapi import field_errors_response
+from apps.instance.services import instance_setup
 
 
 class SetupApi(APIView):
@@ -35,7 +36,7 @@ class SetupApi(APIView):
     def post(self, request):
         data = SetupInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.setup_complete(**data.validated_data)
+        user = instance_setup(**data.validated_data)
         token, ttl = token_issue(user_id=user.pk)
         body = {"user": UserOutput(user).data, "access_token": token, "token_type": "bearer", "expires_in": ttl}
         return Response(body, status=status.HTTP_201_CREATED)

@@ -53,7 +53,7 @@ class SweepStartApi(APIView):
             plan = sweep_plan(experiment=experiment, parameter_space=space, **common)
             return Response({"dry_run": True, "runs": len(plan.runs), "calls": plan.calls, "note": plan.note,
                              "points": [r.point for r in plan.runs[:100]],
-                             "estimate": plan_estimate(plan, owner_id=experiment.project.owner_id).as_dict()})
+                             "estimate": plan_estimate(plan=plan, owner_id=experiment.project.owner_id).as_dict()})
         sweep, plan = sweeps.sweep_start(
             user=request.user, experiment=experiment, parameter_space=space,
             budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"), **common)

@@ -6,10 +6,14 @@ from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 
+from apps.core.types import Viewer
+
 M = TypeVar("M", bound=Model)
 
 
-def visible_to(queryset: QuerySet[M], user, *, owner: str = "owner", guest_readable: bool = True) -> QuerySet[M]:
+def visible_to(
+    queryset: QuerySet[M], user: Viewer, *, owner: str = "owner", guest_readable: bool = True
+) -> QuerySet[M]:
     """The rows `user` owns (through the `owner` field path, e.g. "experiment__project__owner").
 
     An anonymous reader is a guest: views let one through only while guest access is on (and only to

@@ -6,16 +6,17 @@ from django.shortcuts import get_object_or_404
 from apps.core.logging import register_secret
 from apps.core.models import SystemSettings
 from apps.core.permissions import visible_to
+from apps.core.types import Id, Viewer
 from apps.endpoints.models import Endpoint
 from apps.engine.egress import Allowlist
 
 
-def endpoint_list(*, user) -> QuerySet[Endpoint]:
+def endpoint_list(*, user: Viewer) -> QuerySet[Endpoint]:
     """The user's own endpoints; nobody else's, and never a guest's."""
     return visible_to(Endpoint.objects.all(), user, guest_readable=False).order_by("label")
 
 
-def endpoint_get(*, user, endpoint_id) -> Endpoint:
+def endpoint_get(*, user: Viewer, endpoint_id: Id) -> Endpoint:
     return get_object_or_404(endpoint_list(user=user), pk=endpoint_id)
 
 

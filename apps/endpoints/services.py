@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
@@ -14,6 +14,9 @@ from apps.endpoints.models import Endpoint, url_origin
 from apps.endpoints.selectors import allowlist_current
 from apps.engine.egress import Policy
 from apps.engine.egress.urls import UrlRefused, accept_url
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 MAX_LABEL = 100
 MAX_URL = 500
@@ -143,7 +146,7 @@ def _save(endpoint: Endpoint, **kwargs) -> None:
 
 def endpoint_create(
     *,
-    owner,
+    owner: User,
     label: str,
     base_url: str,
     kind: str = "openai",

@@ -3,13 +3,13 @@ and deleting an endpoint only when none does."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from apps.core.errors import Conflict, InvalidInput
+from apps.core.ids import canonical_uuid
 from apps.endpoints.models import Endpoint
 from apps.engine.config import stored_endpoint_refs as endpoint_refs
 from apps.experiments.models import Experiment
@@ -27,7 +27,7 @@ def experiments_using(*, endpoint: Endpoint) -> list[Experiment]:
     ).only("id", "name", "pipeline_stages", "parameter_space", "scoring_config").order_by("name")
     return [
         experiment for experiment in candidates
-        if any(_canonical(ref) == needle for _, ref in endpoint_refs(
+        if any(canonical_uuid(ref) == needle for _, ref in endpoint_refs(
             pipeline_stages=experiment.pipeline_stages, parameter_space=experiment.parameter_space,
             scoring_config=experiment.scoring_config))
     ]
@@ -40,19 +40,12 @@ def missing_endpoints(*, pipeline_stages: Any, parameter_space: Any, scoring_con
     """
     refs = list(endpoint_refs(pipeline_stages=pipeline_stages, parameter_space=parameter_space,
                               scoring_config=scoring_config))
-    ids = {_canonical(ref) for _, ref in refs} - {None}
+    ids = {canonical_uuid(ref) for _, ref in refs} - {None}
     existing = {str(pk) for pk in Endpoint.objects.filter(pk__in=ids).values_list("pk", flat=True)} if ids else set()
     return {
         path: [f"Endpoint {ref} no longer exists; choose another endpoint."]
-        for path, ref in refs if _canonical(ref) not in existing
+        for path, ref in refs if canonical_uuid(ref) not in existing
     }
-
-
-def _canonical(value: str) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
 
 
 def endpoints_require(*, pipeline_stages: Any, parameter_space: Any, scoring_config: Any) -> None:

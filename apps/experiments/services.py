@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import transaction
 
@@ -13,11 +15,14 @@ from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.validation import CONFIG_FIELDS, validate_experiment
 from apps.projects.models import Project
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 REQUIRED_ON_REPLACE = ("name", "pipeline_stages")
 RESCORE_TASK = "apps.runs.tasks.experiment_rescore"
 
 
-def experiment_validate(*, user, data: dict, endpoint_ids: set[str] | None = None) -> dict:
+def experiment_validate(*, user: User, data: dict, endpoint_ids: set[str] | None = None) -> dict:
     """Normalized experiment fields for this user (their endpoints; Python scorers for admins only).
 
     `endpoint_ids` saves a query when validating many configurations of one user.
@@ -37,7 +42,7 @@ def experiment_validate(*, user, data: dict, endpoint_ids: set[str] | None = Non
     )
 
 
-def experiment_point_validate(*, user, data: dict, point: dict) -> tuple[dict, dict]:
+def experiment_point_validate(*, user: User, data: dict, point: dict) -> tuple[dict, dict]:
     """`data` with `point` applied to its stages, validated as one configuration for this user.
 
     Returns (normalized fields, the point with normalized values); errors in a value the point
@@ -51,7 +56,7 @@ def experiment_point_validate(*, user, data: dict, point: dict) -> tuple[dict, d
     return fields, point_values(point, fields["pipeline_stages"])
 
 
-def experiment_create(*, user, project: Project, data: dict) -> Experiment:
+def experiment_create(*, user: User, project: Project, data: dict) -> Experiment:
     """Validate `data` (see apps.experiments.validation) and create a draft experiment in `project`."""
     if project.owner_id != user.pk:
         raise InvalidInput(errors={"project": ["Unknown project."]})
@@ -59,7 +64,7 @@ def experiment_create(*, user, project: Project, data: dict) -> Experiment:
     return Experiment.objects.create(project=project, **fields)
 
 
-def experiment_update(*, user, experiment: Experiment, data: dict, partial: bool) -> Experiment:
+def experiment_update(*, user: User, experiment: Experiment, data: dict, partial: bool) -> Experiment:
     """Replace the config fields given, validate the merged result, and save it (or change nothing).
 
     A full update (PUT) must name the required fields; fields it leaves out keep their values.

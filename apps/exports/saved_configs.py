@@ -1,4 +1,4 @@
-"""Saved "best" configurations of a project: keep one (optionally linked to its run), list, delete."""
+"""Saved "best" configurations of a project: keep one (optionally linked to its run), rename, list, delete."""
 
 from __future__ import annotations
 
@@ -48,6 +48,22 @@ def saved_config_create(
         # Saving a config is activity on the project: it moves up the "recent" list.
         project.save(update_fields=["updated_at"])
     return saved
+
+
+def saved_config_update(
+    *, saved_config: SavedConfig, name: str | None = None, notes: str | None = None
+) -> SavedConfig:
+    """Rename or annotate a saved configuration (the config itself is the run's snapshot, never edited)."""
+    fields = {}
+    if name is not None:
+        fields["name"] = clean_name(name)
+    if notes is not None:
+        fields["notes"] = clean_text(notes, "notes")
+    for field, value in fields.items():
+        setattr(saved_config, field, value)
+    if fields:
+        saved_config.save(update_fields=list(fields))
+    return saved_config
 
 
 def saved_config_delete(*, saved_config: SavedConfig) -> None:

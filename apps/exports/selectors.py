@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, Count, F, QuerySet
 
 from apps.core.errors import NotFound
+from apps.core.types import Id
 from apps.endpoints.models import Endpoint
 from apps.engine.config_paths import ConfigPathError, get_path
 from apps.engine.hashing import canonical_json
@@ -15,6 +18,9 @@ from apps.exports.redaction import safe_url
 from apps.projects.models import Project
 from apps.runs.leaderboard import best_run, ranked_runs
 from apps.runs.models import Run, Score, ScoreSummary, Sweep
+
+if TYPE_CHECKING:
+    from apps.experiments.models import Experiment
 
 BASELINE_CANDIDATES = 5000
 MAX_COMMENTS = 50
@@ -27,7 +33,9 @@ class EndpointInfo:
     kind: str
 
 
-def endpoint_directory(*, owner_id, endpoint_ids, with_urls: bool = True) -> dict[str, EndpointInfo]:
+def endpoint_directory(
+    *, owner_id: Id, endpoint_ids: Iterable[Id | None], with_urls: bool = True
+) -> dict[str, EndpointInfo]:
     """Label, credential-free URL and kind of the owner's endpoints with these ids (never the key).
 
     Without URLs (a reader other than the owner) each `url` is "".
@@ -38,7 +46,7 @@ def endpoint_directory(*, owner_id, endpoint_ids, with_urls: bool = True) -> dic
             for pk, label, url, kind in rows}
 
 
-def _finished_in(experiment, run_id, *, what: str) -> Run:
+def _finished_in(experiment: Experiment, run_id: Id, *, what: str) -> Run:
     run = best_run(experiment=experiment, run_id=run_id)
     if run is None:
         raise NotFound(f"The {what} run {run_id} is not part of this experiment.")
@@ -47,7 +55,7 @@ def _finished_in(experiment, run_id, *, what: str) -> Run:
     return run
 
 
-def export_run_choose(*, experiment, run_id=None) -> Run:
+def export_run_choose(*, experiment: Experiment, run_id: Id | None = None) -> Run:
     """The chosen finished run, else the leaderboard's best (approved first; rejected never)."""
     if run_id is not None:
         return _finished_in(experiment, run_id, what="chosen")
@@ -75,7 +83,7 @@ def _distance(base: dict, point: dict) -> int:
     return differing
 
 
-def baseline_run(*, experiment, run_id=None) -> Run | None:
+def baseline_run(*, experiment: Experiment, run_id: Id | None = None) -> Run | None:
     """The chosen run, else the finished run closest to the experiment's base config (earliest sweep first)."""
     if run_id is not None:
         return _finished_in(experiment, run_id, what="baseline")
@@ -99,13 +107,13 @@ def run_summaries(*, run: Run) -> list[ScoreSummary]:
     return list(ScoreSummary.objects.filter(run=run).order_by("scorer_name"))
 
 
-def experiment_sweeps(*, experiment, limit: int = 20) -> tuple[int, list[Sweep]]:
+def experiment_sweeps(*, experiment: Experiment, limit: int = 20) -> tuple[int, list[Sweep]]:
     qs = Sweep.objects.filter(experiment=experiment).order_by("created_at")
     fields = ("id", "kind", "status", "runs_total", "runs_done", "created_at", "parameter_space")
     return qs.count(), list(qs.only(*fields)[:limit])
 
 
-def experiment_run_counts(*, experiment) -> dict[str, int]:
+def experiment_run_counts(*, experiment: Experiment) -> dict[str, int]:
     runs = Run.objects.filter(experiment=experiment)
     counts = runs.counts_by_status()
     approvals = dict(runs.exclude(approval="").order_by().values_list("approval").annotate(n=Count("id")))
@@ -113,14 +121,14 @@ def experiment_run_counts(*, experiment) -> dict[str, int]:
             "rejected": approvals.get(Run.Approval.REJECTED, 0)}
 
 
-def experiment_totals(*, experiment) -> dict:
+def experiment_totals(*, experiment: Experiment) -> dict:
     """Tokens, cost and cache hits summed over every run of the experiment."""
     totals = Run.objects.filter(experiment=experiment).totals()
     totals["cache_hit_rate"] = totals["cache_hits"] / totals["calls"] if totals["calls"] else None
     return totals
 
 
-def human_ratings(*, experiment) -> dict:
+def human_ratings(*, experiment: Experiment) -> dict:
     """Ratings people entered: count, mean and the latest comments."""
     qs = Score.objects.filter(run__experiment=experiment, rated_by__isnull=False)
     stats = qs.aggregate(count=Count("id"), mean=Avg("value"))

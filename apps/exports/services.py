@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.core.types import Id, Viewer
 from apps.exports import selectors
 from apps.exports.document import export_document, stage_docs
 from apps.exports.formats import env_export, json_export, report, yaml_export
@@ -14,6 +16,9 @@ from apps.exports.models import ExportRecord
 from apps.exports.redaction import owner_secrets, scrub
 from apps.runs.leaderboard import leaderboard_rows
 from apps.runs.masking import endpoints_hidden
+
+if TYPE_CHECKING:
+    from apps.experiments.models import Experiment
 
 CONTENT_TYPES = {
     ExportRecord.Format.JSON: ("application/json", "json"),
@@ -65,7 +70,9 @@ def _report_inputs(*, experiment, doc, run, summaries, endpoints, secrets, basel
     )
 
 
-def export_render(*, user, experiment, fmt: str, run_id=None, baseline_id=None) -> ExportResult:
+def export_render(
+    *, user: Viewer, experiment: Experiment, fmt: str, run_id: Id | None = None, baseline_id: Id | None = None
+) -> ExportResult:
     """One export (json, env, yaml or report) of the best or chosen run; writes an ExportRecord.
 
     Raises NotFound when there is no finished run to export. A reader other than

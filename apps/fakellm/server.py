@@ -137,6 +137,20 @@ async def serve_fault(
     return faults.status_fault(fault.mode, retry_after)
 
 
+async def faulted_or_delayed(
+    request: web.Request, body: dict[str, Any], raw: bytes, stream: bool,
+    payload: Callable[[], dict[str, Any] | list[dict[str, Any]]],
+) -> web.StreamResponse | None:
+    """After the configured latency: the requested fault's response, or None to answer normally."""
+    fault, error = fault_for(request, body)
+    if error:
+        return error
+    await delay(request)
+    if fault is None:
+        return None
+    return await serve_fault(request, fault, raw, stream, payload)
+
+
 def sse(item: dict[str, Any] | str) -> bytes:
     data = item if isinstance(item, str) else json.dumps(item)
     return f"data: {data}\n\n".encode()
@@ -161,16 +175,11 @@ async def chat_handler(request: web.Request) -> web.StreamResponse:
     error = error or missing_param(body, "model", str) or missing_param(body, "messages", list)
     if error:
         return error
-    fault, error = fault_for(request, body)
-    if error:
-        return error
-    await delay(request)
     stream = body.get("stream") is True
-    if fault is not None:
-        build = replies.chat_chunks if stream else replies.chat_completion
-        resp = await serve_fault(request, fault, raw, stream, partial(build, body))
-        if resp is not None:
-            return resp
+    build = replies.chat_chunks if stream else replies.chat_completion
+    resp = await faulted_or_delayed(request, body, raw, stream, partial(build, body))
+    if resp is not None:
+        return resp
     if stream:
         return await stream_chat(request, body)
     return web.json_response(replies.chat_completion(body))
@@ -185,15 +194,9 @@ async def embeddings_handler(request: web.Request) -> web.StreamResponse:
     if texts is None:
         message = "'input' must be a non-empty string, list of strings or token list."
         return error_response(400, message, param="input")
-    fault, error = fault_for(request, body)
-    if error:
-        return error
-    await delay(request)
-    if fault is not None:
-        payload = partial(replies.embeddings, body, texts)
-        resp = await serve_fault(request, fault, raw, False, payload)
-        if resp is not None:
-            return resp
+    resp = await faulted_or_delayed(request, body, raw, False, partial(replies.embeddings, body, texts))
+    if resp is not None:
+        return resp
     return web.json_response(replies.embeddings(body, texts))
 
 
@@ -205,14 +208,9 @@ async def messages_handler(request: web.Request) -> web.StreamResponse:
         error = error_response(400, "anthropic-version: header is required.")
     if error:
         return error
-    fault, error = fault_for(request, body)
-    if error:
-        return error
-    await delay(request)
-    if fault is not None:
-        resp = await serve_fault(request, fault, raw, False, partial(replies.anthropic_message, body))
-        if resp is not None:
-            return resp
+    resp = await faulted_or_delayed(request, body, raw, False, partial(replies.anthropic_message, body))
+    if resp is not None:
+        return resp
     return web.json_response(replies.anthropic_message(body))
 
 

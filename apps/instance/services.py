@@ -1,15 +1,27 @@
-"""Writes to instance-level state: the system settings singleton."""
+"""Instance-level workflows: first-boot setup and the system settings singleton."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.accounts.services import setup_complete
 from apps.core.errors import InvalidInput
 from apps.core.models import SystemSettings
 from apps.engine.egress.allowlist_syntax import allowlist_problems
+from apps.instance.demo import demo_seed
+
+
+def instance_setup(*, username: str, password: str, token: str) -> User:
+    """Create the first admin, then seed their workspace (default endpoint, demo project) once that commits."""
+    user = setup_complete(username=username, password=password, token=token)
+    if settings.DEFAULT_ENDPOINT_URL:
+        transaction.on_commit(lambda: demo_seed(user=user))
+    return user
 
 
 def egress_allowlist_normalised(text: str) -> str:
@@ -20,8 +32,11 @@ def egress_allowlist_normalised(text: str) -> str:
     return "\n".join(line.strip() for line in text.replace("\r\n", "\n").split("\n")).strip()
 
 
+# The one statement of the settings' bounds; the REST serializer reads them, so both refuse alike.
 # (lowest, highest) of each numeric setting: at least one run and one call, or no sweep could progress.
 LIMITS = {"max_concurrent_runs": (1, 1024), "max_tokens_per_sweep": (0, 2**62), "max_calls_per_sweep": (1, 2**31 - 1)}
+MAX_LENGTHS = {"default_model": SystemSettings._meta.get_field("default_model").max_length,
+               "egress_allowlist": 20_000}
 
 
 def _check_limits(fields: dict[str, Any]) -> None:
@@ -34,6 +49,12 @@ def _check_limits(fields: dict[str, Any]) -> None:
             errors[name] = [f"Ensure this value is greater than or equal to {low}."]
         elif value > high:
             errors[name] = [f"Ensure this value is less than or equal to {high}."]
+    for name, longest in MAX_LENGTHS.items():
+        value = fields.get(name, "")
+        if not isinstance(value, str):
+            errors[name] = ["Not a valid string."]
+        elif len(value) > longest:
+            errors[name] = [f"Ensure this field has no more than {longest} characters."]
     if errors:
         raise InvalidInput(errors=errors)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apps.core.errors import InvalidInput
 from apps.projects.models import Project
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 MAX_NAME = 200
 MAX_TEXT = 100_000
@@ -30,7 +33,7 @@ def clean_text(value: Any, field: str) -> str:
     return text
 
 
-def project_create(*, owner, name: str, description: str = "", notes: str = "") -> Project:
+def project_create(*, owner: User, name: str, description: str = "", notes: str = "") -> Project:
     """Create a project owned by `owner`."""
     return Project.objects.create(
         owner=owner,

@@ -20,6 +20,7 @@ from django.db import close_old_connections
 from apps.core.models import SystemSettings
 from apps.engine.config import space_endpoint_ids, stage_endpoint_ids, stored_space
 from apps.engine.pipeline import CallResult, PipelineOutcome, run_pipeline
+from apps.engine.planners import planner_for
 from apps.engine.types import ChatRequest, Completion, EndpointSpec
 from apps.runs.llm_host import LLMHost
 from apps.runs.models import Run, Sweep
@@ -110,7 +111,8 @@ class SweepDriver(LLMHost):
                             owner_id=experiment.project.owner_id)
         self.specs = list(experiment.spec.scoring)
         self.best = {"score": experiment_best_score(experiment=experiment)}
-        items = select_items(experiment, sweep.sample_ids, inline=(sweep.request or {}).get("items"))
+        items = select_items(experiment=experiment, sample_ids=sweep.sample_ids,
+                             inline=(sweep.request or {}).get("items"))
         system = SystemSettings.load()
         return sweep, experiment, items, system.max_tokens_per_sweep or settings.MAX_TOKENS_PER_SWEEP
 
@@ -143,6 +145,8 @@ class SweepDriver(LLMHost):
         last_flush = last_beat = last_steer = last_totals = time.monotonic()
         exhausted = over_budget = False
         token_limit = min([v for v in (sweep.budget_tokens, global_tokens) if v] or [0])
+        planner = planner_for(sweep.kind)
+        adaptive = planner is not None and planner.adaptive
         spent = sweep.tokens_in + sweep.tokens_out
         while True:
             if not self.stopping and not exhausted and not over_budget and len(in_flight) <= window // 2:
@@ -152,7 +156,7 @@ class SweepDriver(LLMHost):
                 for run in claimed:
                     in_flight[asyncio.create_task(self._execute(run, items, items_by_id, sweep.repeats))] = run
             if not in_flight and not finished and (exhausted or self.stopping or over_budget):
-                if exhausted and not self.stopping and not over_budget and sweep.kind == Sweep.Kind.GUIDED:
+                if exhausted and not self.stopping and not over_budget and adaptive:
                     # Every run so far is scored: let the guided search plan the next batch.
                     if await self.db(guided_next_batch, sweep_id=self.sweep_id):
                         exhausted = False

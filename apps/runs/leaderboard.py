@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, F, OuterRef, Prefetch, QuerySet, Subquery
 
+from apps.core.types import Id
 from apps.runs.models import Run, ScoreSummary
+
+if TYPE_CHECKING:
+    from apps.experiments.models import Experiment
 
 
 @dataclass
@@ -25,7 +30,7 @@ class LeaderboardRow:
         return self.run.approval == Run.Approval.APPROVED
 
 
-def ranked_runs(*, experiment, sort: str | None = None, descending: bool = True) -> QuerySet[Run]:
+def ranked_runs(*, experiment: Experiment, sort: str | None = None, descending: bool = True) -> QuerySet[Run]:
     """Finished, non-rejected runs of the experiment, best first (by weighted score or one scorer's mean)."""
     qs = (
         Run.objects.filter(experiment=experiment).ranked()
@@ -53,7 +58,7 @@ def weighted_interval(summaries: list[ScoreSummary]) -> tuple[float, float] | No
     return round(low, 6), round(high, 6)
 
 
-def leaderboard_rows(*, experiment, sort: str | None = None, descending: bool = True,
+def leaderboard_rows(*, experiment: Experiment, sort: str | None = None, descending: bool = True,
                      offset: int = 0, limit: int = 50) -> tuple[int, list[LeaderboardRow]]:
     """(total, rows) for one page. Equal weighted scores share a rank; overlapping intervals are flagged."""
     qs = ranked_runs(experiment=experiment, sort=sort, descending=descending)
@@ -80,7 +85,7 @@ def leaderboard_rows(*, experiment, sort: str | None = None, descending: bool = 
     return total, rows
 
 
-def best_run(*, experiment, run_id=None) -> Run | None:
+def best_run(*, experiment: Experiment, run_id: Id | None = None) -> Run | None:
     """The chosen run, else the top of the leaderboard (approved runs first among equals)."""
     if run_id is not None:
         return Run.objects.filter(experiment=experiment, pk=run_id).first()

@@ -7,20 +7,26 @@ connection, serialized writes, which SQLite needs). Used by the sweep driver and
 from __future__ import annotations
 
 import asyncio
-import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
 
+from apps.core.ids import is_uuid
 from apps.core.models import SystemSettings
+from apps.core.types import Id
 from apps.endpoints.models import Endpoint
 from apps.endpoints.specs import endpoint_spec
 from apps.engine import egress
 from apps.engine.pipeline import CallSkipped
 from apps.engine.providers import get_provider
+from apps.engine.providers.base import Provider
 from apps.engine.providers.retry import with_retries
 from apps.engine.types import EndpointSpec, ProviderError
+
+T = TypeVar("T")
 
 
 class EndpointUnavailable(ProviderError):
@@ -39,15 +45,6 @@ class LoadedEndpoints(dict[str, EndpointSpec]):
         raise EndpointUnavailable(endpoint_id)
 
 
-def _is_uuid(value) -> bool:
-    # A hand-edited config may hold anything; a non-UUID would make the endpoint query raise.
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 def _close_connection() -> None:
     connection.close()
 
@@ -56,23 +53,24 @@ class LLMHost:
     def __init__(self) -> None:
         self.db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-db")
         self.endpoints: LoadedEndpoints = LoadedEndpoints()
-        self.providers: dict[str, object] = {}
+        self.providers: dict[str, Provider] = {}
         self.limits: dict[str, asyncio.Semaphore] = {}
         self.clients: dict[str, object] = {}
         self.allowlist = None
+        self.cache_owner = ""  # the user whose cache entries this job's calls read and write (set per job)
         self.retry = dict(settings.LLM_RETRY)
         self.python_enabled = settings.SCORERS_PYTHON_ENABLED
 
-    async def db(self, fn, /, **kwargs):
+    async def db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.db_pool, lambda: fn(**kwargs))
 
-    def load_endpoints(self, ids: set[str], *, owner_id) -> None:
+    def load_endpoints(self, ids: set[str], *, owner_id: Id) -> None:
         """Runs on the DB thread: decrypt the keys of `owner_id`'s endpoints among `ids`; read the allowlist.
 
         Only the experiment owner's endpoints are ever loaded, whatever a stored config names, so a
         config that names anyone else's endpoint fails with EndpointUnavailable instead of spending it.
         """
-        ids = {str(i) for i in ids if _is_uuid(i)}
+        ids = {str(i) for i in ids if is_uuid(i)}  # a hand-edited config may hold anything
         rows = Endpoint.objects.filter(pk__in=ids, owner_id=owner_id)
         self.endpoints = LoadedEndpoints({str(e.pk): endpoint_spec(e) for e in rows})
         text = SystemSettings.load().egress_allowlist
@@ -94,7 +92,8 @@ class LLMHost:
         await self.db(_close_connection)
         self.db_pool.shutdown(wait=True)
 
-    async def endpoint_call(self, endpoint_id: str, fn, *, cancelled=None):
+    async def endpoint_call(self, endpoint_id: str, fn: Callable[[Provider], Awaitable[T]], *,
+                            cancelled: Callable[[], bool] | None = None) -> T:
         """Call `fn(provider)` with retries; the endpoint slot is held per attempt, not during backoff.
 
         `cancelled()` is checked once the slot is held, so a call queued behind the endpoint's
@@ -104,7 +103,7 @@ class LLMHost:
             raise EndpointUnavailable(endpoint_id)
         provider, limit = self.providers[endpoint_id], self.limits[endpoint_id]
 
-        async def attempt():
+        async def attempt() -> T:
             async with limit:
                 if cancelled is not None and cancelled():
                     raise CallSkipped()

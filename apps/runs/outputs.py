@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from apps.runs.models import StageResult
+from apps.runs.models import Run, StageResult
 from apps.runs.services.scoring import ScoredOutput
 
 # (item_id, repeat, stage_index, stage_name, text, error): one stage's result, stored or in memory.
@@ -49,7 +49,7 @@ def stored_final_outputs(*, runs: dict[str, int]) -> dict[str, list[ScoredOutput
     return {run_id: final_outputs(rows, stages=runs[run_id]) for run_id, rows in by_run.items()}
 
 
-def run_final_outputs(*, run) -> dict[tuple[str, int], str]:
+def run_final_outputs(*, run: Run) -> dict[tuple[str, int], str]:
     """(item_id, repeat) → final output of one run."""
     found = stored_final_outputs(runs={str(run.pk): stage_count(run.config)})[str(run.pk)]
     return {(out.item_id, out.repeat): out.output for out in found}

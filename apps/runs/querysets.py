@@ -11,6 +11,8 @@ from django.db import connections, models
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
+from apps.core.types import Id
+
 CACHE_CHUNK_POSTGRES = 50_000  # keys per PostgreSQL query (one array parameter)
 
 
@@ -61,7 +63,7 @@ class RunQuerySet(StatusCountsMixin, models.QuerySet):
 
 
 class ResponseCacheManager(models.Manager):
-    def lookup(self, *, owner_id, keys: list[str], fields: tuple[str, ...] = ("response",),
+    def lookup(self, *, owner_id: Id, keys: list[str], fields: tuple[str, ...] = ("response",),
                chunk_size: int | None = None) -> dict[str, tuple]:
         """key → the `fields` of `owner_id`'s cached entries among `keys`, in as few statements as allowed.
 

@@ -13,6 +13,7 @@ from django.db import close_old_connections
 
 from apps.activity.kinds import Kind
 from apps.activity.services import event_emit
+from apps.core.types import Id
 from apps.experiments.models import Experiment
 from apps.runs.llm_host import LLMHost
 from apps.runs.models import Run, Sweep
@@ -26,7 +27,7 @@ BATCH_RUNS = 50
 
 
 class Rescorer(LLMHost):
-    def __init__(self, experiment_id: str) -> None:
+    def __init__(self, experiment_id: Id) -> None:
         super().__init__()
         self.experiment_id = experiment_id
 
@@ -73,7 +74,7 @@ class Rescorer(LLMHost):
             await self.close()
 
 
-def experiment_rescore(experiment_id: str) -> int:
+def experiment_rescore(*, experiment_id: Id) -> int:
     """Entry point for the django-q task."""
     close_old_connections()
     return asyncio.run(Rescorer(experiment_id).run())

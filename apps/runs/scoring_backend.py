@@ -8,6 +8,7 @@ policy.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from apps.engine import egress
 from apps.engine.hashing import call_cache_key, embedding_cache_key
@@ -15,6 +16,9 @@ from apps.engine.scorers.webhook import http_post_json
 from apps.engine.types import ChatRequest, Completion
 from apps.runs.models import ResponseCache
 from apps.runs.services import recording
+
+if TYPE_CHECKING:
+    from apps.runs.llm_host import LLMHost
 
 
 def cache_store(*, entries: list[ResponseCache]) -> None:
@@ -25,7 +29,7 @@ class ScoringBackend:
     """`host` provides `db(fn, **kw)`, `endpoints`, `endpoint_call(endpoint_id, fn)`, `allowlist` and
     `cache_owner` (the user whose cache entries are read and written)."""
 
-    def __init__(self, host) -> None:
+    def __init__(self, host: LLMHost) -> None:
         self.host = host
         self.webhook_client = None
 

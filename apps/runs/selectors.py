@@ -6,17 +6,18 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.core.permissions import visible_to
+from apps.core.types import Id, Viewer
 from apps.runs.models import Run, StageResult, Sweep
 
 OWNER = "experiment__project__owner"
 
 
-def run_list(*, user, experiment_id) -> QuerySet[Run]:
+def run_list(*, user: Viewer, experiment_id: Id) -> QuerySet[Run]:
     qs = Run.objects.filter(experiment_id=experiment_id).select_related("experiment")
     return visible_to(qs, user, owner=OWNER).defer("config")
 
 
-def run_get(*, user, run_id) -> Run:
+def run_get(*, user: Viewer, run_id: Id) -> Run:
     qs = visible_to(Run.objects.select_related("experiment__project", "sweep"), user, owner=OWNER)
     return get_object_or_404(
         qs.prefetch_related(
@@ -27,9 +28,9 @@ def run_get(*, user, run_id) -> Run:
     )
 
 
-def sweep_list(*, user, experiment_id) -> QuerySet[Sweep]:
+def sweep_list(*, user: Viewer, experiment_id: Id) -> QuerySet[Sweep]:
     return visible_to(Sweep.objects.filter(experiment_id=experiment_id), user, owner=OWNER)
 
 
-def sweep_get(*, user, sweep_id) -> Sweep:
+def sweep_get(*, user: Viewer, sweep_id: Id) -> Sweep:
     return get_object_or_404(visible_to(Sweep.objects.all(), user, owner=OWNER), pk=sweep_id)

@@ -7,6 +7,7 @@ import uuid
 from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from apps.core.types import Viewer
 from apps.experiments.models import Experiment
 from apps.experiments.selectors import experiment_list
 from apps.projects.models import Project
@@ -20,7 +21,7 @@ def _best_score() -> Max:
     return Max("runs__weighted_score", filter=~Q(runs__approval=Run.Approval.REJECTED))
 
 
-def experiment_summary_list(*, user, project_id: uuid.UUID | str | None = None) -> QuerySet[Experiment]:
+def experiment_summary_list(*, user: Viewer, project_id: uuid.UUID | str | None = None) -> QuerySet[Experiment]:
     """Visible experiments with run count, completed (or cached) run count and best score."""
     return experiment_list(user=user, project_id=project_id).annotate(
         run_count=Count("runs"),
@@ -29,7 +30,7 @@ def experiment_summary_list(*, user, project_id: uuid.UUID | str | None = None) 
     )
 
 
-def experiment_summary_get(*, user, experiment_id: uuid.UUID | str) -> Experiment:
+def experiment_summary_get(*, user: Viewer, experiment_id: uuid.UUID | str) -> Experiment:
     """One visible experiment with the annotations of experiment_summary_list, or Http404."""
     return get_object_or_404(experiment_summary_list(user=user), pk=experiment_id)
 

@@ -18,4 +18,4 @@ def sweeps_reconcile() -> int:
 def experiment_rescore(experiment_id: str) -> int:
     from apps.runs.rescoring import experiment_rescore as rescore
 
-    return rescore(experiment_id)
+    return rescore(experiment_id=experiment_id)

@@ -4,14 +4,15 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.core.permissions import visible_to
+from apps.core.types import Id, Viewer
 from apps.webhooks.models import WebhookConfig
 
 
-def webhook_list(*, user) -> QuerySet[WebhookConfig]:
+def webhook_list(*, user: Viewer) -> QuerySet[WebhookConfig]:
     """The user's own webhooks; never anyone else's, never a guest's."""
     qs = visible_to(WebhookConfig.objects.all(), user, guest_readable=False)
     return qs.select_related("project").order_by("-created_at")
 
 
-def webhook_get(*, user, webhook_id) -> WebhookConfig:
+def webhook_get(*, user: Viewer, webhook_id: Id) -> WebhookConfig:
     return get_object_or_404(webhook_list(user=user), pk=webhook_id)

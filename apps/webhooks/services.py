@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from apps.core.errors import InvalidInput
 from apps.core.logging import register_secret
+from apps.core.types import Id
 from apps.endpoints.models import url_origin
 from apps.endpoints.selectors import allowlist_current
 from apps.engine import egress
 from apps.engine.egress.urls import UrlRefused, accept_url
 from apps.projects.models import Project
 from apps.webhooks.models import EVENT_TYPES, WebhookConfig
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 MAX_URL = 1000
 MAX_HEADERS = 20
@@ -100,12 +104,12 @@ def webhook_secret_generate() -> str:
 
 def webhook_create(
     *,
-    owner,
+    owner: User,
     url: str,
     event_types: list[str],
     headers: dict[str, str] | None = None,
     secret: str | None = None,
-    project_id=None,
+    project_id: Id | None = None,
     is_active: bool = True,
 ) -> tuple[WebhookConfig, str | None]:
     """Create a webhook. Returns (webhook, generated secret or None when the caller chose one)."""

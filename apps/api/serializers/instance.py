@@ -3,6 +3,12 @@ from rest_framework import serializers
 from apps.api.fields import OwnEndpointField
 from apps.endpoints.models import Endpoint
 from apps.engine.egress.allowlist_syntax import allowlist_problems
+from apps.instance.services import LIMITS, MAX_LENGTHS
+
+
+def _bounds(name: str) -> dict[str, int]:
+    low, high = LIMITS[name]
+    return {"min_value": low, "max_value": high}
 
 
 class SystemSettingsSerializer(serializers.Serializer):
@@ -11,12 +17,13 @@ class SystemSettingsSerializer(serializers.Serializer):
     default_endpoint_label = serializers.CharField(
         source="default_endpoint.label", read_only=True, default=None, allow_null=True
     )
-    default_model = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    max_concurrent_runs = serializers.IntegerField(min_value=1, max_value=1024, required=False)
-    max_tokens_per_sweep = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
-    max_calls_per_sweep = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    # The bounds are the service's (apps.instance.services); declaring them here puts them in the schema.
+    default_model = serializers.CharField(max_length=MAX_LENGTHS["default_model"], allow_blank=True, required=False)
+    max_concurrent_runs = serializers.IntegerField(**_bounds("max_concurrent_runs"), required=False)
+    max_tokens_per_sweep = serializers.IntegerField(**_bounds("max_tokens_per_sweep"), required=False)
+    max_calls_per_sweep = serializers.IntegerField(**_bounds("max_calls_per_sweep"), required=False)
     egress_allowlist = serializers.CharField(
-        max_length=20_000, allow_blank=True, required=False, trim_whitespace=False
+        max_length=MAX_LENGTHS["egress_allowlist"], allow_blank=True, required=False, trim_whitespace=False
     )
     updated_at = serializers.DateTimeField(read_only=True)
 

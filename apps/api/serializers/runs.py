@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.engine.planners import PLANNERS
+from apps.engine.planners import PLANNERS, redirect_kinds
 from apps.experiments.secrets import point_endpoints_masked, space_endpoints_masked
 from apps.experiments.validation import MAX_BIGINT
 from apps.runs.masking import endpoints_hidden, run_config_masked, text_endpoints_masked
@@ -39,7 +39,7 @@ class SweepInput(serializers.Serializer):
 
 class RedirectInput(serializers.Serializer):
     parameter_space = serializers.ListField(child=serializers.DictField(), max_length=50)
-    type = serializers.ChoiceField(choices=["grid", "random"], required=False)
+    type = serializers.ChoiceField(choices=redirect_kinds(), required=False)
     n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     seed = serializers.IntegerField(min_value=-MAX_BIGINT - 1, max_value=MAX_BIGINT, required=False, allow_null=True)
 

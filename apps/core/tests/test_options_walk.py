@@ -4,20 +4,11 @@ import pytest
 
 from apps.core.tests.test_secrets_and_guests import api_paths, concrete
 from apps.endpoints.models import Endpoint
-from apps.experiments.models import Experiment
-from apps.projects.models import Project
 
 
 @pytest.fixture
-def ids(owner):
-    endpoint = Endpoint.objects.create(owner=owner, label="e", base_url="http://127.0.0.1:9/v1")
-    project = Project.objects.create(owner=owner, name="p")
-    experiment = Experiment.objects.create(
-        project=project, name="e", sample_data=[{"id": "1", "input": "hi"}],
-        pipeline_stages=[{"name": "s", "endpoint": str(endpoint.pk), "model": "m",
-                          "prompt_template": "{{ input }}", "params": {}}],
-    )
-    return {"experiment": str(experiment.pk), "project": str(project.pk), "endpoint": str(endpoint.pk)}
+def ids(owner, make_world):
+    return make_world(Endpoint.objects.create(owner=owner, label="e", base_url="http://127.0.0.1:9/v1"))
 
 
 def options_on_every_route(client, ids) -> dict[str, int]:

@@ -11,7 +11,6 @@ import ipaddress
 import json
 import os
 import socket
-import uuid
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from schemathesis.core.failures import FailureGroup
 
 from apps.accounts.services import api_key_create
 from apps.accounts.tokens import token_issue
+from apps.core.ids import is_uuid
 from apps.endpoints.models import Endpoint
 from apps.experiments.services import experiment_create
 from apps.exports.models import SavedConfig
@@ -159,17 +159,9 @@ def api_schema(world, loopback_only):
         request_finished.connect(close_old_connections)
 
 
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 def _real_id(value, choices: list[str]) -> str | None:
     """Four of five well-formed ids become real ones, picked by a hash of the generated value (deterministic)."""
-    if not _is_uuid(value):
+    if not is_uuid(value):
         return None
     pick = zlib.crc32(str(value).encode()) % 5
     return choices[pick % len(choices)] if pick else None

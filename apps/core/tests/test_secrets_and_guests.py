@@ -11,8 +11,6 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from apps.endpoints.models import Endpoint
-from apps.experiments.models import Experiment
-from apps.projects.models import Project
 
 CANARY = "sk-canary-7f3a9c2e5b1d4c8a9e0f"
 PUBLIC_FORMS = {"/api/v1/auth/setup", "/api/v1/auth/login", "/setup/", "/login/"}
@@ -54,17 +52,11 @@ def concrete(route: str, ids: dict[str, str]) -> str | None:
 
 
 @pytest.fixture
-def world(owner, fake_llm):
+def world(owner, fake_llm, make_world):
     from apps.endpoints.services import endpoint_create
 
-    endpoint = endpoint_create(owner=owner, label="canary", base_url=fake_llm.base_url, api_key=CANARY)
-    project = Project.objects.create(owner=owner, name="p")
-    experiment = Experiment.objects.create(
-        project=project, name="e", sample_data=[{"id": "1", "input": "hi"}],
-        pipeline_stages=[{"name": "s", "endpoint": str(endpoint.pk), "model": "fake-chat",
-                          "prompt_template": "{{ input }}", "params": {}}],
-    )
-    return {"endpoint": str(endpoint.pk), "project": str(project.pk), "experiment": str(experiment.pk)}
+    return make_world(endpoint_create(owner=owner, label="canary", base_url=fake_llm.base_url, api_key=CANARY),
+                      model="fake-chat")
 
 
 def test_the_canary_key_appears_in_no_response_table_dump_or_log(api, owner, client, world, caplog):

@@ -12,7 +12,8 @@ PLANNERS: Registry[Planner] = Registry("sweep kind", {
     "guided": "apps.engine.planners.guided.GuidedPlanner",
 })
 
-__all__ = ["DEFAULT_MAX_POINTS", "PLANNERS", "Plan", "PlanError", "Planner", "get_planner"]
+__all__ = ["DEFAULT_MAX_POINTS", "PLANNERS", "Plan", "PlanError", "Planner", "get_planner", "planner_for",
+           "redirect_kinds"]
 
 
 def get_planner(kind: str) -> Planner:
@@ -20,3 +21,13 @@ def get_planner(kind: str) -> Planner:
     if kind not in PLANNERS:
         raise PlanError(f"Unknown sweep kind {kind!r}; choose one of: {', '.join(PLANNERS)}.", field="kind")
     return PLANNERS.get(kind)()
+
+
+def planner_for(kind: str) -> type[Planner] | None:
+    """The planner class of a sweep kind, or None for a kind no planner plans (an ad-hoc "single" run)."""
+    return PLANNERS.get(kind) if kind in PLANNERS else None
+
+
+def redirect_kinds() -> list[str]:
+    """The kinds whose plan can replace the unstarted remainder of a running sweep."""
+    return [kind for kind in PLANNERS if PLANNERS.get(kind).redirectable]

@@ -57,12 +57,15 @@ class Planner(ABC):
     """A sweep strategy: turns a parameter space into points (dicts of path → value).
 
     Traits: `adaptive` planners propose points from earlier results in rounds (no dry run, they
-    need a weighted scorer); `needs_n` planners sample, so a sweep request must say how many points.
+    need a weighted scorer); `needs_n` planners sample, so a sweep request must say how many points;
+    `redirectable` planners plan a whole space at once, so their plan can replace the unstarted
+    remainder of a running sweep.
     """
 
     kind: str = ""
     adaptive = False
     needs_n = False
+    redirectable = False
 
     @abstractmethod
     def plan(

@@ -12,6 +12,7 @@ class GridPlanner(Planner):
     """Every combination; `n` and `seed` are ignored. An empty space is one point: the base config."""
 
     kind = "grid"
+    redirectable = True
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

@@ -17,6 +17,7 @@ class RandomPlanner(Planner):
 
     kind = "random"
     needs_n = True
+    redirectable = True
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

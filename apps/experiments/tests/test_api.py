@@ -6,7 +6,6 @@ import pytest
 from django.forms.models import model_to_dict
 
 from apps.core.errors import Forbidden, InvalidInput
-from apps.endpoints.models import Endpoint
 from apps.experiments import services
 from apps.experiments.models import Experiment
 from apps.projects.models import Project
@@ -17,26 +16,6 @@ LIST = "/api/v1/experiments"
 
 def detail_url(experiment) -> str:
     return f"/api/v1/experiments/{experiment.pk}"
-
-
-@pytest.fixture
-def project(owner):
-    return Project.objects.create(owner=owner, name="Mine")
-
-
-@pytest.fixture
-def endpoint(owner):
-    return Endpoint.objects.create(owner=owner, label="local", base_url="http://127.0.0.1:9/v1")
-
-
-@pytest.fixture
-def other_project(other_user):
-    return Project.objects.create(owner=other_user, name="Theirs")
-
-
-@pytest.fixture
-def other_endpoint(other_user):
-    return Endpoint.objects.create(owner=other_user, label="theirs", base_url="http://127.0.0.1:9/v1")
 
 
 def payload(project, endpoint, **changes) -> dict:

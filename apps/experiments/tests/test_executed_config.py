@@ -3,26 +3,9 @@ endpoint ids are shown to the owner only."""
 
 import pytest
 
-from apps.endpoints.models import Endpoint
 from apps.experiments.models import Experiment
-from apps.projects.models import Project
 
 LIST = "/api/v1/experiments"
-
-
-@pytest.fixture
-def project(owner):
-    return Project.objects.create(owner=owner, name="Mine")
-
-
-@pytest.fixture
-def endpoint(owner):
-    return Endpoint.objects.create(owner=owner, label="mine", base_url="http://127.0.0.1:9/v1")
-
-
-@pytest.fixture
-def their_endpoint(other_user):
-    return Endpoint.objects.create(owner=other_user, label="theirs", base_url="http://127.0.0.1:9/v1")
 
 
 def payload(project, endpoint, **changes) -> dict:
@@ -44,13 +27,13 @@ def refused(api, body) -> dict:
     return response.json()
 
 
-def test_a_stage_naming_another_users_endpoint_is_refused(api, project, their_endpoint):
-    body = payload(project, their_endpoint)
+def test_a_stage_naming_another_users_endpoint_is_refused(api, project, other_endpoint):
+    body = payload(project, other_endpoint)
     assert "pipeline_stages.0.endpoint" in refused(api, body)
 
 
-def test_an_endpoint_axis_with_another_users_endpoint_is_refused_at_save(api, project, endpoint, their_endpoint):
-    axis = {"path": "stages.0.endpoint", "values": [str(endpoint.pk), str(their_endpoint.pk)]}
+def test_an_endpoint_axis_with_another_users_endpoint_is_refused_at_save(api, project, endpoint, other_endpoint):
+    axis = {"path": "stages.0.endpoint", "values": [str(endpoint.pk), str(other_endpoint.pk)]}
     errors = refused(api, payload(project, endpoint, parameter_space=[axis]))
     assert list(errors) == ["parameter_space.0.values.1"]
 
@@ -71,8 +54,8 @@ def test_axis_values_and_range_bounds_obey_the_rules_of_their_stage_field(api, p
     {"type": "embedding_similarity", "options": {"endpoint": "THEIRS", "model": "embed"}},
 ])
 def test_a_judge_or_embedding_scorer_naming_another_users_endpoint_is_refused(
-        api, project, endpoint, their_endpoint, scorer):
-    scorer["options"]["endpoint"] = str(their_endpoint.pk)
+        api, project, endpoint, other_endpoint, scorer):
+    scorer["options"]["endpoint"] = str(other_endpoint.pk)
     errors = refused(api, payload(project, endpoint, scoring_config={"scorers": [scorer]}))
     assert "scoring_config.scorers.0.options.endpoint" in errors
 
@@ -103,7 +86,7 @@ def test_a_guest_sees_no_endpoint_ids_in_an_experiment(anon_api, guest_mode, exp
     assert body["pipeline_stages"][0]["model"] == "m1"
 
 
-def test_the_owner_still_sees_their_endpoint_ids(api, guest_mode, experiment_with_endpoints, endpoint):
+def test_the_owner_still_sees_other_endpoint_ids(api, guest_mode, experiment_with_endpoints, endpoint):
     body = api.get(f"{LIST}/{experiment_with_endpoints.pk}").json()
     assert body["pipeline_stages"][0]["endpoint"] == str(endpoint.pk)
     assert body["parameter_space"][0]["values"] == [str(endpoint.pk)]

@@ -1,5 +1,5 @@
 from apps.experiments.models import Experiment
-from apps.experiments.tests.test_api import LIST, endpoint, payload, project  # noqa: F401 (fixtures)
+from apps.experiments.tests.test_api import LIST, payload
 
 SECRET = "Bearer scorer-secret-9f8e7d"
 
@@ -9,7 +9,7 @@ def webhook_config(value=SECRET):
                          "options": {"url": "https://grader.example.com/score", "headers": {"Authorization": value}}}]}
 
 
-def test_webhook_scorer_headers_are_masked_and_survive_a_round_trip(api, project, endpoint):  # noqa: F811
+def test_webhook_scorer_headers_are_masked_and_survive_a_round_trip(api, project, endpoint):
     created = api.post(LIST, payload(project, endpoint, scoring_config=webhook_config()), format="json")
     assert created.status_code == 201, created.content
     assert SECRET not in created.content.decode()

@@ -2,9 +2,7 @@
 
 import pytest
 
-from apps.endpoints.models import Endpoint
 from apps.experiments.models import Experiment
-from apps.projects.models import Project
 
 LIST = "/api/v1/experiments"
 BOMBS = [
@@ -21,16 +19,6 @@ BOMBS = [
     "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
     "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
 ]
-
-
-@pytest.fixture
-def project(owner):
-    return Project.objects.create(owner=owner, name="Mine")
-
-
-@pytest.fixture
-def endpoint(owner):
-    return Endpoint.objects.create(owner=owner, label="local", base_url="http://127.0.0.1:9/v1")
 
 
 def payload(project, endpoint, template: str, **changes) -> dict:

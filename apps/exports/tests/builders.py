@@ -47,6 +47,19 @@ def make_sweep(experiment) -> Sweep:
                                 runs_total=4, runs_done=4)
 
 
+def make_endpoint_axis_sweep(owner) -> tuple[Sweep, list[Endpoint]]:
+    """A sweep over two of `owner`'s endpoints: its experiment's stage 0 endpoint is the only axis."""
+    endpoints = [Endpoint.objects.create(owner=owner, label=f"gpu-{name}", base_url=f"http://gpu-{name}.example.test/v1")
+                 for name in ("one", "two")]
+    experiment = make_experiment(owner, endpoints[0])
+    experiment.parameter_space = [{"path": "stages.0.endpoint", "values": [str(e.pk) for e in endpoints]}]
+    experiment.save()
+    sweep = make_sweep(experiment)
+    sweep.parameter_space = experiment.parameter_space
+    sweep.save()
+    return sweep, endpoints
+
+
 def make_run(experiment, *, sweep=None, position=0, point=None, score=0.5, status=Run.Status.COMPLETED,
              approval="", outputs=None) -> Run:
     """A finished run with stage results, per-item scores and score summaries around `score`."""

@@ -2,25 +2,15 @@
 
 import pytest
 
-from apps.endpoints.models import Endpoint
-from apps.exports.tests.builders import make_experiment, make_run, make_sweep, two_stages
+from apps.exports.tests.builders import make_endpoint_axis_sweep, make_run
 
 FORMATS = ["best", "env", "yaml", "report"]
 
 
 @pytest.fixture
-def gpus(owner):
-    return [Endpoint.objects.create(owner=owner, label=f"gpu-{name}", base_url=f"http://gpu-{name}.example.test/v1")
-            for name in ("one", "two")]
-
-
-@pytest.fixture
-def setup(gpus):
-    first, second = gpus
-    experiment = make_experiment(first.owner, first, stages=two_stages(first))
-    experiment.parameter_space = [{"path": "stages.0.endpoint", "values": [str(first.pk), str(second.pk)]}]
-    experiment.save()
-    sweep = make_sweep(experiment)
+def setup(owner):
+    sweep, (first, second) = make_endpoint_axis_sweep(owner)
+    experiment = sweep.experiment
     baseline = make_run(experiment, sweep=sweep, position=0, score=0.6, point={"stages.0.endpoint": str(first.pk)})
     best = make_run(experiment, sweep=sweep, position=1, score=0.9, point={"stages.0.endpoint": str(second.pk)})
     return {"experiment": experiment, "baseline": baseline, "best": best,

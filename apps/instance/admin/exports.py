@@ -1,11 +1,14 @@
-"""Saved configurations and export records are taken from runs; the admin browses them."""
+"""Saved configurations and export records are taken from runs; the admin browses them and renames saved ones."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from apps.exports.models import ExportRecord, SavedConfig
+from apps.exports.saved_configs import saved_config_update
 from apps.instance.admin.base import ReadOnlyAdmin, ReadOnlyInline, UUIDSearchMixin, admin_link, pretty_json
+from apps.instance.admin.forms import ServiceAdmin, ServiceForm
 
 
 class SavedConfigInline(ReadOnlyInline):
@@ -22,8 +25,23 @@ class ExportRecordInline(ReadOnlyInline):
     related = ["experiment", "run", "created_by"]
 
 
+class SavedConfigAdminForm(ServiceForm):
+    # Types only: the service trims and checks lengths, as when a config is saved through the API.
+    name = forms.CharField(strip=False)
+    notes = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+
+    class Meta:
+        model = SavedConfig
+        fields = ["name", "notes"]
+
+    def service_save(self) -> SavedConfig:
+        return saved_config_update(saved_config=self.instance, name=self.cleaned_data["name"],
+                                   notes=self.cleaned_data["notes"])
+
+
 @admin.register(SavedConfig)
-class SavedConfigAdmin(UUIDSearchMixin, admin.ModelAdmin):
+class SavedConfigAdmin(UUIDSearchMixin, ServiceAdmin):
+    form = SavedConfigAdminForm
     list_display = ["name", "project", "score", "run_link", "created_at"]
     list_select_related = ["project", "run"]
     search_fields = ["name", "notes", "project__name"]

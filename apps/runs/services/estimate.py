@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from apps.core.types import Id
 from apps.endpoints.specs import endpoint_specs_for_configs
 from apps.engine import templating
 from apps.engine.hashing import CallKeys, canonical_json
@@ -64,7 +65,7 @@ class _Params:
         return found[1]
 
 
-def plan_estimate(plan: Plan, *, owner_id) -> Estimate:
+def plan_estimate(*, plan: Plan, owner_id: Id) -> Estimate:
     """Walk every call; a call is free when it (and so everything it depends on) is in the owner's cache."""
     with gc_paused():  # 10⁵ chains of acyclic tuples: the collector would rescan them and the plan again and again
         return _estimate(plan, owner_id=owner_id)

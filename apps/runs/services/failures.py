@@ -7,6 +7,8 @@ never gets to write one, so only real exceptions count (the reconciler simply re
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -15,6 +17,7 @@ from apps.activity.kinds import Kind
 from apps.activity.models import Event
 from apps.activity.services import event_emit
 from apps.core.logging import redact
+from apps.core.types import Id
 from apps.runs.models import Run, Sweep
 from apps.runs.services.recording import sweep_refresh_totals
 from apps.runs.services.transitions import sweep_transition
@@ -43,7 +46,7 @@ def error_text(exc: BaseException) -> str:
     return redact(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)[:ERROR_CHARS]
 
 
-def endpoints_check(*, config: dict, available) -> None:
+def endpoints_check(*, config: dict, available: Container[str]) -> None:
     """Raise RunUnexecutable naming every stage whose endpoint the driver could not load."""
     missing = [f"stage '{stage.get('name') or index}': endpoint {stage.get('endpoint')} is not available"
                for index, stage in enumerate(config.get("stages") or [])
@@ -69,7 +72,7 @@ def run_fail(*, run_id: str, owner: str, error: str, duration_ms: int) -> bool:
     return True
 
 
-def driver_failure_record(*, sweep_id, owner: str, error: str, limit: int = DRIVER_FAILURE_LIMIT) -> bool:
+def driver_failure_record(*, sweep_id: Id, owner: str, error: str, limit: int = DRIVER_FAILURE_LIMIT) -> bool:
     """Record a driver that raised: free its runs, and fail the sweep at `limit` failures in a row.
 
     Returns True when this failure failed the sweep.

@@ -13,7 +13,9 @@ from django.db import transaction
 from apps.activity.kinds import Kind
 from apps.activity.services import event_emit
 from apps.core.errors import InvalidInput
+from apps.core.types import Id
 from apps.engine.config_paths import ConfigPathError, apply_point
+from apps.engine.planners import planner_for
 from apps.engine.planners.guided import GuidedSearch
 from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.services import experiment_validate
@@ -52,12 +54,13 @@ def _proposal_checker(experiment):
     return check
 
 
-def guided_next_batch(*, sweep_id) -> int:
+def guided_next_batch(*, sweep_id: Id) -> int:
     """Tell the search every newly finished run's weighted score and plan the next batch; 0 when done."""
     with transaction.atomic():
         sweep = Sweep.objects.select_for_update().select_related("experiment__project").get(pk=sweep_id)
         guided = (sweep.request or {}).get("guided")
-        if sweep.kind != Sweep.Kind.GUIDED or not guided or sweep.status != Sweep.Status.RUNNING:
+        planner = planner_for(sweep.kind)
+        if planner is None or not planner.adaptive or not guided or sweep.status != Sweep.Status.RUNNING:
             return 0
         runs = Run.objects.filter(sweep=sweep)
         if runs.unfinished().exists():
@@ -70,7 +73,7 @@ def guided_next_batch(*, sweep_id) -> int:
         total = runs.count()
         points = search.ask(min(guided["batch"], guided["n"] - total)) if total < guided["n"] else []
         experiment = sweep.experiment
-        items = select_items(experiment, sweep.sample_ids)
+        items = select_items(experiment=experiment, sample_ids=sweep.sample_ids)
         fingerprint = samples_fingerprint(items)
         known = set(runs.values_list("config_hash", flat=True))
         new_runs = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -14,6 +15,9 @@ from apps.engine.hashing import sha256_of
 from apps.engine.planners import PlanError, get_planner
 from apps.engine.planners.base import gc_paused
 from apps.engine.planners.configs import PointConfigs
+
+if TYPE_CHECKING:
+    from apps.experiments.models import Experiment
 
 
 @dataclass
@@ -91,7 +95,10 @@ def plan_runs_stream(plan: Plan) -> Iterator[PlannedRun]:
     _calls_check(plan)
 
 
-def select_items(experiment, sample_ids: list[str] | None, inline: list[dict] | None = None) -> list[dict]:
+def select_items(
+    *, experiment: Experiment, sample_ids: list[str] | None, inline: list[dict] | None = None
+) -> list[dict]:
+    """The experiment's items (or `inline` ones), narrowed to `sample_ids` in their own order; unknown ids refused."""
     items = list(inline if inline is not None else experiment.sample_data)
     if sample_ids is None:
         return items
@@ -105,14 +112,14 @@ def select_items(experiment, sample_ids: list[str] | None, inline: list[dict] | 
 
 
 def sweep_plan(
-    *, experiment, kind: str, parameter_space: list, repeats: int, n: int | None = None,
+    *, experiment: Experiment, kind: str, parameter_space: list, repeats: int, n: int | None = None,
     seed: int | None = None, sample_ids: list[str] | None = None, deferred: bool = False,
 ) -> Plan:
     """Expand the space into runs (deduplicated), refusing plans over the call limit.
 
     With `deferred`, only the points are drawn: `plan_runs_stream(plan)` then yields the runs.
     """
-    items = select_items(experiment, sample_ids)
+    items = select_items(experiment=experiment, sample_ids=sample_ids)
     if not items:
         raise InvalidInput(errors={"sample_ids": ["The sweep has no sample items to run."]})
     limit = SystemSettings.load().max_calls_per_sweep or settings.MAX_CALLS_PER_SWEEP

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from apps.activity.kinds import Kind
 from apps.activity.services import event_emit
 from apps.core.errors import InvalidInput
+from apps.core.types import Id
 from apps.engine.config import ScorerSpec
 from apps.engine.scorers.base import OptionsInvalid
 from apps.runs.models import Run, Score
 from apps.runs.services.scoring import summaries_refresh
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.experiments.models import Experiment
 
 IMPLICIT_HUMAN = "human"
 # Ratings given to an experiment without a human scorer count under this weight-0 one.
 IMPLICIT_SPEC = ScorerSpec(type="human", name=IMPLICIT_HUMAN, weight=0.0, options={"scale": "both"})
 
 
-def specs_with_ratings(*, experiment, run_id) -> list[ScorerSpec]:
+def specs_with_ratings(*, experiment: Experiment, run_id: Id) -> list[ScorerSpec]:
     """The experiment's scorers, plus an implicit weight-0 `human` scorer when ratings exist without one."""
     specs = list(experiment.spec.scoring)
     if not any(s.name == IMPLICIT_HUMAN for s in specs) and Score.objects.filter(
@@ -27,7 +34,7 @@ def specs_with_ratings(*, experiment, run_id) -> list[ScorerSpec]:
     return specs
 
 
-def run_rate(*, user, run: Run, rating: dict, scorer: str | None = None, item_id: str | None = None,
+def run_rate(*, user: User, run: Run, rating: dict, scorer: str | None = None, item_id: str | None = None,
              repeat: int | None = None, comment: str = "") -> Score:
     """Store one rating and refresh the run's summaries and weighted score."""
     experiment = run.experiment

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -18,11 +19,15 @@ from django.utils import timezone
 
 from apps.activity.kinds import Kind
 from apps.activity.services import event_build, event_emit, events_record
+from apps.core.types import Id
 from apps.engine.pipeline import CachedCall, CallResult, PipelineOutcome
 from apps.engine.types import EndpointSpec
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.scoring import experiment_best_score, new_best_event, scores_store_many
 from apps.runs.services.transitions import sweep_transition
+
+if TYPE_CHECKING:
+    from apps.experiments.models import Experiment
 
 LEASE = timedelta(seconds=60)
 CACHED_CALL_FIELDS = ("response", "tokens_in", "tokens_out", "latency_ms", "finish_reason", "origin_run")
@@ -35,7 +40,7 @@ class ClaimedRun:
     position: int
 
 
-def runs_claim(*, sweep_id, owner: str, limit: int, experiment=None) -> list[ClaimedRun]:
+def runs_claim(*, sweep_id: Id, owner: str, limit: int, experiment: Experiment | None = None) -> list[ClaimedRun]:
     """Lease up to `limit` runs that are pending or whose lease expired (a dead driver's).
 
     With `experiment`, a `run.started` event is written for each claimed run.
@@ -68,7 +73,7 @@ def runs_claim(*, sweep_id, owner: str, limit: int, experiment=None) -> list[Cla
     return [ClaimedRun(id=str(r["id"]), config=r["config"], position=r["position"]) for r in rows]
 
 
-def foreign_lease_wait(*, sweep_id, owner: str) -> float | None:
+def foreign_lease_wait(*, sweep_id: Id, owner: str) -> float | None:
     """Seconds until the earliest lease held by another driver on this sweep expires; None if none."""
     earliest = (Run.objects.filter(sweep_id=sweep_id, status=Run.Status.RUNNING).exclude(lease_owner=owner)
                 .order_by("lease_expires_at").values_list("lease_expires_at", flat=True).first())
@@ -77,7 +82,7 @@ def foreign_lease_wait(*, sweep_id, owner: str) -> float | None:
     return max(0.0, (earliest - timezone.now()).total_seconds())
 
 
-def leases_renew(*, sweep_id, owner: str, run_ids: list[str]) -> None:
+def leases_renew(*, sweep_id: Id, owner: str, run_ids: list[str]) -> None:
     now = timezone.now()
     Sweep.objects.filter(pk=sweep_id).update(driver_heartbeat_at=now)
     if run_ids:
@@ -116,8 +121,9 @@ def calls_cache_store(*, owner_id: str, calls: list[FreshCall]) -> None:
         )
 
 
-def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[ClaimedRun, PipelineOutcome, int, list]],
-                    stopping: str | None, calls: list[FreshCall], cache_owner: str,
+def outcomes_record(*, sweep: Sweep, experiment: Experiment, owner: str,
+                    finished: list[tuple[ClaimedRun, PipelineOutcome, int, list]], stopping: str | None,
+                    calls: list[FreshCall], cache_owner: str,
                     specs: list | None = None, best: dict | None = None) -> list[str]:
     """Store finished calls and finished runs in one transaction; returns the kinds of events written.
 
@@ -188,7 +194,7 @@ def outcomes_record(*, sweep, experiment, owner: str, finished: list[tuple[Claim
     return kinds
 
 
-def sweep_refresh_totals(*, sweep_id) -> Sweep:
+def sweep_refresh_totals(*, sweep_id: Id) -> Sweep:
     t = Run.objects.filter(sweep_id=sweep_id).totals()
     totals = {"runs_total": t["runs"], "runs_done": t["terminal"], "cache_hits": t["cache_hits"],
               "tokens_in": t["tokens_in"], "tokens_out": t["tokens_out"], "cost_usd": t["cost"]}
@@ -196,7 +202,7 @@ def sweep_refresh_totals(*, sweep_id) -> Sweep:
     return Sweep.objects.get(pk=sweep_id)
 
 
-def sweep_finish_if_done(*, sweep_id, experiment) -> bool:
+def sweep_finish_if_done(*, sweep_id: Id, experiment: Experiment) -> bool:
     """Complete the sweep when every run is terminal; exactly one caller emits the event."""
     with transaction.atomic():
         # Locked before counting, so a redirect cannot add runs between the count and the completion.
@@ -212,7 +218,7 @@ def sweep_finish_if_done(*, sweep_id, experiment) -> bool:
     return True
 
 
-def sweep_check_budget(*, sweep: Sweep, experiment, global_tokens: int) -> str | None:
+def sweep_check_budget(*, sweep: Sweep, experiment: Experiment, global_tokens: int) -> str | None:
     """Pause the sweep when a token or USD budget is reached; returns the reason if it paused."""
     limits = [v for v in (sweep.budget_tokens, global_tokens or None) if v]
     used = sweep.tokens_in + sweep.tokens_out

@@ -12,18 +12,24 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
 from apps.engine.planners.base import gc_paused
-from apps.runs.models import Run
+from apps.runs.models import Run, Sweep
+
+if TYPE_CHECKING:
+    from apps.experiments.models import Experiment
 
 PLANNED = ("id", "position", "config", "point", "config_hash")
 _CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & (2**128 - 1)  # the version and variant bits
 _VERSION_4 = (4 << 76) | (0x8000 << 48)
 
 
-def runs_insert(*, sweep, experiment, planned: Iterable, start_position: int, at_most: int | None = None) -> int:
+def runs_insert(
+    *, sweep: Sweep, experiment: Experiment, planned: Iterable, start_position: int, at_most: int | None = None
+) -> int:
     """Insert one pending Run per planned run (positions from start_position, in order); returns the count.
 
     `planned` may be a generator (a plan being built): give `at_most`, a bound on its length, then.

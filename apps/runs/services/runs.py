@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.activity.kinds import Kind
 from apps.activity.services import event_emit
 from apps.core.errors import InvalidInput
+from apps.core.types import Id
 from apps.experiments.models import Experiment
 from apps.experiments.services import experiment_point_validate, experiment_validate
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.planning import run_config_hash, samples_fingerprint
 from apps.runs.services.sweeps import sweep_enqueue
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def _config_data(experiment: Experiment, **overrides) -> dict:
@@ -25,11 +32,11 @@ def _config_data(experiment: Experiment, **overrides) -> dict:
     } | overrides
 
 
-def _validate(*, user, experiment: Experiment, **overrides) -> dict:
+def _validate(*, user: User, experiment: Experiment, **overrides) -> dict:
     return experiment_validate(user=user, data=_config_data(experiment, **overrides))
 
 
-def parameter_space_validate(*, user, experiment: Experiment, parameter_space: list) -> list:
+def parameter_space_validate(*, user: User, experiment: Experiment, parameter_space: list) -> list:
     """The normalized space, or InvalidInput keyed `parameter_space.…` (other fields are known good)."""
     try:
         return _validate(user=user, experiment=experiment, parameter_space=parameter_space)["parameter_space"]
@@ -38,7 +45,7 @@ def parameter_space_validate(*, user, experiment: Experiment, parameter_space: l
         raise InvalidInput(errors=errors or exc.errors) from exc
 
 
-def run_adhoc(*, user, experiment: Experiment, point: dict | None = None, pipeline_stages: list | None = None,
+def run_adhoc(*, user: User, experiment: Experiment, point: dict | None = None, pipeline_stages: list | None = None,
               items: list | None = None, repeats: int | None = None) -> Run:
     """One configuration over the experiment's samples (or inline items), run by a worker now.
 
@@ -81,7 +88,7 @@ def run_set_approval(*, run: Run, approval: str) -> Run:
     return run
 
 
-def experiment_fork(*, user, run: Run, parameter_space: list, name: str | None = None) -> Experiment:
+def experiment_fork(*, user: User, run: Run, parameter_space: list, name: str | None = None) -> Experiment:
     """A new experiment whose stages are this run's configuration, with a new parameter space."""
     source = run.experiment
     # Validated for the forking user: a run's stored config is not trusted to name only their endpoints.
@@ -94,7 +101,7 @@ def experiment_fork(*, user, run: Run, parameter_space: list, name: str | None =
     return fork
 
 
-def cache_invalidate(*, owner_id, runs) -> int:
+def cache_invalidate(*, owner_id: Id, runs: QuerySet[Run]) -> int:
     """Delete `owner_id`'s cached responses behind these runs' calls; the next sweep pays for them again."""
     keys = set(StageResult.objects.filter(run__in=runs).exclude(cache_key="").values_list("cache_key", flat=True))
     deleted = 0

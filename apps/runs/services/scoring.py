@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Max
@@ -15,10 +16,16 @@ from django.db.models import Max
 from apps.activity.kinds import Kind
 from apps.activity.services import event_build
 from apps.core.queue import enqueue_on_commit
+from apps.core.types import Id
 from apps.engine.config import ScorerSpec
 from apps.engine.scorers.base import ScoringContext
 from apps.engine.scorers.stats import summarize, weighted_score
-from apps.runs.models import Run, Score, ScoreSummary
+from apps.runs.models import Run, Score, ScoreSummary, Sweep
+
+if TYPE_CHECKING:
+    from apps.activity.models import Event
+    from apps.experiments.models import Experiment
+    from apps.runs.scoring_backend import ScoringBackend
 
 SCORING_CONCURRENCY = 16
 RESCORE_TASK = "apps.runs.tasks.experiment_rescore"
@@ -33,7 +40,7 @@ class ScoredOutput:
 
 
 async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, items: dict[str, dict],
-                        outputs: list[ScoredOutput], backend, python_enabled: bool) -> list[dict]:
+                        outputs: list[ScoredOutput], backend: ScoringBackend, python_enabled: bool) -> list[dict]:
     """Score every output with every computed scorer; a scorer failure becomes an errored score."""
     gate = asyncio.Semaphore(SCORING_CONCURRENCY)
 
@@ -58,7 +65,7 @@ async def score_outputs(*, specs: list[ScorerSpec], run_id: str, config: dict, i
     return list(await asyncio.gather(*jobs)) + failed
 
 
-def scores_store(*, run_id, rows: list[dict], specs: list[ScorerSpec]) -> float | None:
+def scores_store(*, run_id: Id, rows: list[dict], specs: list[ScorerSpec]) -> float | None:
     """Replace one run's computed scores (human ratings stay) and refresh its summaries."""
     return scores_store_many(entries=[(run_id, rows)], specs=specs).get(run_id)
 
@@ -97,7 +104,7 @@ def scores_store_many(*, entries: list[tuple[str, list[dict]]], specs: list[Scor
     return weighted
 
 
-def summaries_from_pairs(*, run_id, pairs: list[tuple[str, float | None]],
+def summaries_from_pairs(*, run_id: Id, pairs: list[tuple[str, float | None]],
                          specs: list[ScorerSpec]) -> list[ScoreSummary]:
     values: dict[str, list[float]] = {spec.name: [] for spec in specs}
     errored: dict[str, int] = {spec.name: 0 for spec in specs}
@@ -117,7 +124,7 @@ def summaries_from_pairs(*, run_id, pairs: list[tuple[str, float | None]],
     return out
 
 
-def summaries_refresh(*, run_id, specs: list[ScorerSpec]) -> float | None:
+def summaries_refresh(*, run_id: Id, specs: list[ScorerSpec]) -> float | None:
     """Recompute one run's summaries and weighted score from its stored Score rows (after a rating)."""
     pairs = list(Score.objects.filter(run_id=run_id).values_list("scorer_name", "value"))
     summaries = summaries_from_pairs(run_id=run_id, pairs=pairs, specs=specs)
@@ -128,12 +135,12 @@ def summaries_refresh(*, run_id, specs: list[ScorerSpec]) -> float | None:
     return weighted
 
 
-def experiment_best_score(*, experiment) -> float | None:
+def experiment_best_score(*, experiment: Experiment) -> float | None:
     return (Run.objects.filter(experiment=experiment).exclude(approval=Run.Approval.REJECTED)
             .aggregate(best=Max("weighted_score"))["best"])
 
 
-def new_best_event(*, run_id, experiment, sweep, weighted: float):
+def new_best_event(*, run_id: Id, experiment: Experiment, sweep: Sweep | Id, weighted: float) -> Event:
     """The `new_best_found` event of a run that beat every earlier run (the caller decides that)."""
     point = Run.objects.filter(pk=run_id).values_list("point", flat=True).first()
     scores = dict(ScoreSummary.objects.filter(run_id=run_id).values_list("scorer_name", "mean"))
@@ -141,6 +148,6 @@ def new_best_event(*, run_id, experiment, sweep, weighted: float):
                        payload={"run_id": str(run_id), "weighted_score": weighted, "scores": scores, "config": point})
 
 
-def rescore_enqueue(*, experiment_id) -> None:
+def rescore_enqueue(*, experiment_id: Id) -> None:
     """Queue a background re-score of every stored output (after commit; the task takes the id)."""
     enqueue_on_commit(RESCORE_TASK, str(experiment_id), task_name=f"rescore {experiment_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Max
@@ -12,6 +13,8 @@ from django_q.tasks import async_task
 from apps.activity.kinds import Kind
 from apps.activity.services import event_emit
 from apps.core.errors import Conflict, InvalidInput
+from apps.core.types import Id
+from apps.engine.planners import planner_for, redirect_kinds
 from apps.experiments.models import Experiment
 from apps.runs.models import Run, Sweep
 from apps.runs.services.guided import guided_request
@@ -19,10 +22,13 @@ from apps.runs.services.planning import Plan, plan_runs_stream, sweep_plan
 from apps.runs.services.run_rows import runs_insert, wal_checkpoint_deferred
 from apps.runs.services.transitions import SWEEP_FINAL, experiment_status_sync, sweep_transition
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 DRIVER_TASK = "apps.runs.tasks.sweep_drive"
 
 
-def sweep_enqueue(*, sweep_id) -> None:
+def sweep_enqueue(*, sweep_id: Id) -> None:
     """Ring the doorbell after commit: the driver re-reads everything from the database."""
     transaction.on_commit(lambda: async_task(DRIVER_TASK, str(sweep_id), task_name=f"sweep {sweep_id}"))
 
@@ -31,20 +37,26 @@ def _bulk_runs(*, sweep: Sweep, experiment: Experiment, plan: Plan, start_positi
     return runs_insert(sweep=sweep, experiment=experiment, planned=plan.runs, start_position=start_position)
 
 
+def _refuse_if_in_progress(*, experiment_id: Id) -> None:
+    in_progress = [Sweep.Status.PENDING, Sweep.Status.RUNNING]
+    if Sweep.objects.filter(experiment_id=experiment_id, status__in=in_progress).exists():
+        raise Conflict("This experiment already has a sweep in progress; pause or stop it first.")
+
+
 def sweep_start(
-    *, user, experiment: Experiment, kind: str, repeats: int | None = None, n: int | None = None,
+    *, user: User, experiment: Experiment, kind: str, repeats: int | None = None, n: int | None = None,
     seed: int | None = None, sample_ids: list[str] | None = None, parameter_space: list | None = None,
     budget_tokens: int | None = None, budget_usd: Decimal | None = None, batch: int | None = None,
 ) -> tuple[Sweep, Plan]:
     """Plan every run up front and enqueue one driver task; all or nothing."""
-    if experiment.sweeps.filter(status__in=[Sweep.Status.PENDING, Sweep.Status.RUNNING]).exists():
-        raise Conflict("This experiment already has a sweep in progress; pause or stop it first.")
+    _refuse_if_in_progress(experiment_id=experiment.pk)
     space = experiment.parameter_space if parameter_space is None else parameter_space
     repeats = repeats or experiment.repeats
     guided = None
-    if kind == Sweep.Kind.GUIDED:
+    planner = planner_for(kind)
+    if planner is not None and planner.adaptive:
         if not experiment.spec.scoring.weighted:
-            raise InvalidInput(errors={"type": ["A guided sweep steers by score: add a weighted scorer first."]})
+            raise InvalidInput(errors={"type": [f"A {kind} sweep steers by score: add a weighted scorer first."]})
         plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats,
                           n=min(n or batch or 4, batch or 4), seed=seed, sample_ids=sample_ids)
         guided = guided_request(n=n or 20, batch=batch, state=plan.state)
@@ -52,6 +64,9 @@ def sweep_start(
         plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats, n=n, seed=seed,
                           sample_ids=sample_ids, deferred=True)
     with wal_checkpoint_deferred(), transaction.atomic():
+        # Checked again under the experiment's lock: of two concurrent starts, the second sees the first's sweep.
+        Experiment.objects.select_for_update(no_key=True).only("pk").get(pk=experiment.pk)
+        _refuse_if_in_progress(experiment_id=experiment.pk)
         sweep = Sweep.objects.create(
             experiment=experiment, kind=kind, status=Sweep.Status.PENDING, parameter_space=space, seed=seed,
             repeats=repeats, sample_ids=sample_ids, created_by=user,
@@ -138,7 +153,7 @@ def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str |
                    seed: int | None = None) -> tuple[Sweep, int, int]:
     """Replace the unstarted remainder of the plan; started and finished runs are kept."""
     sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED])
-    kind = kind or (sweep.kind if sweep.kind in ("grid", "random") else "grid")
+    kind = kind or (sweep.kind if sweep.kind in redirect_kinds() else "grid")
     plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=parameter_space, repeats=sweep.repeats,
                       n=n, seed=seed, sample_ids=sweep.sample_ids)
     with transaction.atomic():

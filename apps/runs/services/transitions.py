@@ -9,9 +9,11 @@ sweeps, recomputed under a lock on the experiment row after each sweep transitio
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
+from apps.core.types import Id
 from apps.experiments.models import Experiment
 from apps.runs.models import Sweep
 
@@ -42,7 +44,9 @@ def _sources(table: dict[str, frozenset[str]], to: str) -> set[str]:
     return {source for source, targets in table.items() if to in targets}
 
 
-def sweep_transition(*, sweep_id, to: str, only_from: Iterable[str] | None = None, **fields) -> Sweep | None:
+def sweep_transition(
+    *, sweep_id: Id, to: str, only_from: Iterable[str] | None = None, **fields: Any
+) -> Sweep | None:
     """Move the sweep to `to` (writing `fields` too) if its status allows; None when it did not move.
 
     `only_from` narrows the allowed sources (the driver starts only a pending sweep, never a paused one).
@@ -67,13 +71,13 @@ def experiment_status_of(sweep_statuses: list[str]) -> str | None:
     return E.PAUSED if sweep_statuses[0] == S.PAUSED else E.COMPLETED
 
 
-def experiment_transition(*, experiment_id, to: str, **fields) -> bool:
+def experiment_transition(*, experiment_id: Id, to: str, **fields: Any) -> bool:
     """Set the experiment's status to `to` (or keep it there) if allowed; False when it did not."""
     sources = _sources(EXPERIMENT_TRANSITIONS, to) | {to}
     return bool(Experiment.objects.filter(pk=experiment_id, status__in=sources).update(status=to, **fields))
 
 
-def experiment_status_sync(*, experiment_id, **fields) -> str | None:
+def experiment_status_sync(*, experiment_id: Id, **fields: Any) -> str | None:
     """Recompute the experiment's status from its sweeps; returns the status it now has."""
     with transaction.atomic():
         # The lock orders concurrent syncs, so the last one to commit read every sweep change before it.

@@ -1,6 +1,8 @@
+import threading
 import time
 
 import pytest
+from django.db import connection
 
 from apps.endpoints.models import Endpoint
 from apps.experiments.services import experiment_create
@@ -26,6 +28,14 @@ def endpoint(owner, fake_llm):
 @pytest.fixture
 def project(owner):
     return Project.objects.create(owner=owner, name="Extraction")
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path, monkeypatch):
+    """A stopped django-q2 worker process bound to the test database; call `.start()`."""
+    from apps.runs.tests.worker import stopped_worker  # worker.py imports wait_until from this module
+
+    yield from stopped_worker(tmp_path=tmp_path, monkeypatch=monkeypatch)
 
 
 def items(count: int) -> list[dict]:
@@ -67,3 +77,27 @@ def wait_until(predicate, *, timeout_s: float = 30.0, what: str = "condition"):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def race(*actions) -> list:
+    """Run each action in its own thread and database connection, released together; their outcomes."""
+    barrier = threading.Barrier(len(actions))
+    outcomes: list = [None] * len(actions)
+
+    def target(index, action):
+        try:
+            Project.objects.exists()  # connect before the barrier, so all start from the same instant
+            barrier.wait()
+            outcomes[index] = action()
+        except Exception as exc:  # noqa: BLE001  (the outcome is asserted by the test)
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a racer is stuck (deadlock?)"
+    return outcomes

@@ -15,16 +15,7 @@ from django.utils import timezone
 from apps.activity.models import Event
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
 from apps.runs.services.recording import LEASE
-from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
-    TERMINAL,
-    clean_reference,
-    per_point,
-    run_totals,
-    start,
-    status_of,
-    sweep_totals,
-    worker,
-)
+from apps.runs.tests.worker import clean_reference, per_point, run_totals, start, status_of, sweep_totals, throttle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,7 +39,7 @@ RESENT_PER_KILL = 2 * CONCURRENCY
 
 
 def terminal_runs(sweep) -> int:
-    return Run.objects.filter(sweep=sweep, status__in=TERMINAL).count()
+    return Run.objects.filter(sweep=sweep, status__in=Run.TERMINAL).count()
 
 
 def expire_dead_leases(sweep) -> int:
@@ -58,13 +49,11 @@ def expire_dead_leases(sweep) -> int:
 
 
 def test_a_sweep_survives_random_sigkills_of_its_worker_and_totals_match_a_clean_run(
-    api, make_experiment, endpoint, fake_llm, worker  # noqa: F811
+    api, make_experiment, endpoint, fake_llm, worker
 ):
     rng = random.Random(SEED)
     clean = clean_reference(api, make_experiment, **SHAPE)
-    endpoint.max_concurrency = CONCURRENCY
-    endpoint.save()
-    fake_llm.latency_ms = LATENCY_MS
+    throttle(endpoint, fake_llm, slots=CONCURRENCY, latency_ms=LATENCY_MS)
     fake_llm.reset_stats()
     worker.start()
     experiment = make_experiment(**SHAPE)
@@ -122,13 +111,11 @@ def test_a_sweep_survives_random_sigkills_of_its_worker_and_totals_match_a_clean
 
 
 def test_a_restarted_worker_takes_over_the_killed_workers_runs_without_waiting_out_their_leases(
-    api, make_experiment, endpoint, fake_llm, worker  # noqa: F811
+    api, make_experiment, endpoint, fake_llm, worker
 ):
     """bin/start re-queues a dead worker's sweeps before the cluster starts; the runs it held must
     not sit `running` until their lease expires and the once-a-minute reconciler rings again."""
-    endpoint.max_concurrency = 2
-    endpoint.save()
-    fake_llm.latency_ms = 50
+    throttle(endpoint, fake_llm, slots=2, latency_ms=50)
     worker.start()
     experiment = make_experiment(n_items=3)
     sweep = start(api, experiment)

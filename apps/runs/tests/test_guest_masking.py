@@ -2,26 +2,14 @@
 
 import pytest
 
-from apps.endpoints.models import Endpoint
 from apps.exports.models import SavedConfig
-from apps.exports.tests.builders import make_experiment, make_run, make_sweep, two_stages
+from apps.exports.tests.builders import make_endpoint_axis_sweep, make_run
 
 
 @pytest.fixture
-def endpoints(owner):
-    return [Endpoint.objects.create(owner=owner, label=f"gpu-{n}", base_url=f"http://10.0.0.{n}:8000/v1")
-            for n in (1, 2)]
-
-
-@pytest.fixture
-def setup(endpoints):
-    first, second = endpoints
-    experiment = make_experiment(first.owner, first, stages=two_stages(first))
-    experiment.parameter_space = [{"path": "stages.0.endpoint", "values": [str(first.pk), str(second.pk)]}]
-    experiment.save()
-    sweep = make_sweep(experiment)
-    sweep.parameter_space = experiment.parameter_space
-    sweep.save()
+def setup(owner):
+    sweep, (first, second) = make_endpoint_axis_sweep(owner)
+    experiment = sweep.experiment
     run = make_run(experiment, sweep=sweep, score=0.8, point={"stages.0.endpoint": str(second.pk)})
     saved = SavedConfig.objects.create(project=experiment.project, name="best", config=run.config, run=run)
     return {"experiment": experiment, "run": run, "saved": saved, "ids": [str(first.pk), str(second.pk)]}

@@ -82,7 +82,7 @@ def test_rescoring_after_a_weight_change_makes_no_generation_calls(api, scored_e
     response = api.patch(f"/api/v1/experiments/{scored_experiment.pk}", {"scoring_config": config}, format="json")
     assert response.status_code == 200, response.content
     assert queued == [("apps.runs.tasks.experiment_rescore", str(scored_experiment.pk))]
-    experiment_rescore(str(scored_experiment.pk))
+    experiment_rescore(experiment_id=str(scored_experiment.pk))
     generation = [b for b in fake_llm.stats.bodies if "Rate it." not in str(b.get("messages"))]
     assert generation == []
     assert fake_llm.stats["chat"] == 0  # the judge's calls came from the cache too
@@ -135,7 +135,7 @@ def test_embedding_scores_come_from_the_endpoint_once_and_from_the_cache_after(a
     assert summary.n == 2 and summary.errored == 0 and 0 <= summary.mean <= 1
     assert fake_llm.stats["embeddings"] >= 1
     fake_llm.reset_stats()
-    experiment_rescore(str(experiment.pk))
+    experiment_rescore(experiment_id=str(experiment.pk))
     assert fake_llm.stats["embeddings"] == 0 and fake_llm.stats["chat"] == 0
     assert ScoreSummary.objects.get(scorer_name="embedding_similarity").mean == summary.mean
 

@@ -5,7 +5,6 @@ completed, a paused one is unfinished. Before guarded transitions a pause that r
 running could overwrite the completion, leaving a finished sweep (and its experiment) paused.
 """
 
-import threading
 from functools import partial
 
 import pytest
@@ -17,6 +16,7 @@ from apps.experiments.models import Experiment
 from apps.runs.models import Run, Sweep
 from apps.runs.services.recording import sweep_finish_if_done
 from apps.runs.services.sweeps import sweep_pause
+from apps.runs.tests.conftest import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -36,30 +36,6 @@ def ready_to_finish(project, n: int) -> Sweep:
         Run.objects.create(experiment=experiment, sweep=sweep, position=position, config={},
                            config_hash=f"h{position}", status=Run.Status.COMPLETED)
     return Sweep.objects.select_related("experiment__project").get(pk=sweep.pk)
-
-
-def race(*actions) -> list:
-    """Run each action in its own thread and database connection, released together; their outcomes."""
-    barrier = threading.Barrier(len(actions))
-    outcomes: list = [None] * len(actions)
-
-    def target(index, action):
-        try:
-            Sweep.objects.exists()  # connect before the barrier, so both start from the same instant
-            barrier.wait()
-            outcomes[index] = action()
-        except Exception as exc:  # noqa: BLE001  (the outcome is asserted by the test)
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racer is stuck (deadlock?)"
-    return outcomes
 
 
 def test_a_pause_racing_completion_never_leaves_a_finished_sweep_paused(project):

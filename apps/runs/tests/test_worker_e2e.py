@@ -8,22 +8,13 @@ from django.db.models import Count, Sum
 from apps.activity.models import Event
 from apps.runs.driver import FLUSH_INTERVAL_S, STEER_INTERVAL_S
 from apps.runs.models import Run, StageResult, Sweep
-from apps.runs.tests.worker import (  # noqa: F401  (worker is a fixture)
-    TERMINAL,
-    clean_reference,
-    per_point,
-    run_totals,
-    start,
-    status_of,
-    sweep_totals,
-    worker,
-)
+from apps.runs.tests.worker import clean_reference, per_point, run_totals, start, status_of, sweep_totals, throttle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_worker_runs_a_grid_sweep_to_completion_and_a_rerun_is_fully_cached(api, make_experiment, fake_llm,
-                                                                              worker):  # noqa: F811
+                                                                              worker):
     worker.start()
     experiment = make_experiment(repeats=2)
     sweep = start(api, experiment, type="grid")
@@ -58,17 +49,15 @@ def test_a_worker_runs_a_grid_sweep_to_completion_and_a_rerun_is_fully_cached(ap
 
 
 def test_a_worker_driven_sweep_paused_and_resumed_totals_the_same_as_a_clean_run(
-    api, make_experiment, endpoint, fake_llm, worker  # noqa: F811
+    api, make_experiment, endpoint, fake_llm, worker
 ):
     shape = {"n_items": 3}
     clean = clean_reference(api, make_experiment, **shape)
-    endpoint.max_concurrency = 2
-    endpoint.save()
-    fake_llm.latency_ms = 100
+    throttle(endpoint, fake_llm, slots=2, latency_ms=100)
     worker.start()
     experiment = make_experiment(**shape)
     sweep = start(api, experiment)
-    worker.wait_for(lambda: Run.objects.filter(sweep=sweep, status__in=TERMINAL).exists(), what="a first run")
+    worker.wait_for(lambda: Run.objects.filter(sweep=sweep, status__in=Run.TERMINAL).exists(), what="a first run")
 
     assert api.post(f"/api/v1/experiments/{experiment.pk}/pause").json()["status"] == "paused"
     worker.wait_for(lambda: not Run.objects.filter(sweep=sweep, status=Run.Status.RUNNING).exists(),
@@ -89,10 +78,8 @@ def test_a_worker_driven_sweep_paused_and_resumed_totals_the_same_as_a_clean_run
 
 
 def test_stopping_a_worker_driven_sweep_cancels_what_has_not_run(api, make_experiment, endpoint, fake_llm,
-                                                                 worker):  # noqa: F811
-    endpoint.max_concurrency = 2
-    endpoint.save()
-    fake_llm.latency_ms = 100
+                                                                 worker):
+    throttle(endpoint, fake_llm, slots=2, latency_ms=100)
     worker.start()
     experiment = make_experiment(n_items=3)
     sweep = start(api, experiment)
@@ -100,7 +87,7 @@ def test_stopping_a_worker_driven_sweep_cancels_what_has_not_run(api, make_exper
 
     response = api.post(f"/api/v1/experiments/{experiment.pk}/stop")
     assert response.status_code == 200 and response.json()["status"] == "stopped"
-    worker.wait_for(lambda: not Run.objects.filter(sweep=sweep).exclude(status__in=TERMINAL).exists(),
+    worker.wait_for(lambda: not Run.objects.filter(sweep=sweep).exclude(status__in=Run.TERMINAL).exists(),
                     what="every run to end")
 
     assert status_of(sweep) == Sweep.Status.STOPPED
@@ -114,12 +101,10 @@ def test_stopping_a_worker_driven_sweep_cancels_what_has_not_run(api, make_exper
 
 @pytest.mark.parametrize("action", ["pause", "stop"])
 def test_after_a_pause_or_stop_only_calls_already_at_the_endpoint_are_made(action, api, make_experiment, endpoint,
-                                                                           fake_llm, worker):  # noqa: F811
+                                                                           fake_llm, worker):
     """'In-flight calls finish; nothing new starts': calls still queued for an endpoint slot must not go out."""
     slots, latency_s = 2, 0.1
-    endpoint.max_concurrency = slots
-    endpoint.save()
-    fake_llm.latency_ms = latency_s * 1000
+    throttle(endpoint, fake_llm, slots=slots, latency_ms=latency_s * 1000)
     worker.start()
     experiment = make_experiment(n_items=15)
     sweep = start(api, experiment)

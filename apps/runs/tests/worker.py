@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -149,9 +150,8 @@ def worker_env(*, app_name: str, redis_url: str | None) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def worker(transactional_db, tmp_path, monkeypatch):
-    """A stopped worker bound to the test database; call `.start()`. Torn down before the database flush."""
+def stopped_worker(*, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worker]:
+    """A stopped worker bound to the test database (the `worker` fixture); stopped again afterwards."""
     redis_url = None
     if settings.REDIS_URL:
         from django_q.conf import Conf
@@ -167,10 +167,14 @@ def worker(transactional_db, tmp_path, monkeypatch):
     handle.purge_queue()
 
 
-
 # Helpers shared by the worker tests ---------------------------------------------------------
 
-TERMINAL = Run.TERMINAL
+
+def throttle(endpoint, fake_llm, *, slots: int, latency_ms: float) -> None:
+    """At most `slots` calls in flight, each `latency_ms` long: slow enough to steer or kill mid-sweep."""
+    endpoint.max_concurrency = slots
+    endpoint.save()
+    fake_llm.latency_ms = latency_ms
 
 
 def start(api, experiment, **body) -> Sweep:
