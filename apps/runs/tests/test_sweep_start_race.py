@@ -1,7 +1,5 @@
 """One experiment never has two sweeps in progress, however close together two starts arrive."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -10,6 +8,7 @@ from apps.experiments.models import Experiment
 from apps.runs.models import Sweep
 from apps.runs.services import sweeps
 from apps.runs.services.sweeps import sweep_start
+from apps.runs.tests.conftest import race
 
 IN_PROGRESS = [Sweep.Status.PENDING, Sweep.Status.RUNNING]
 CONFLICT = {"detail": "This experiment already has a sweep in progress; pause or stop it first."}
@@ -46,26 +45,11 @@ def test_a_sweep_started_while_this_one_was_planning_wins_and_this_one_is_a_conf
 
 def race_two_starts(*, user, experiment_id) -> list:
     """Start the experiment's sweep from two threads (own connections) released together; their outcomes."""
-    barrier = threading.Barrier(2)
-    outcomes: list = [None, None]
 
-    def attempt(index: int) -> None:
-        try:
-            fresh = Experiment.objects.get(pk=experiment_id)  # connect before the barrier
-            barrier.wait()
-            outcomes[index] = sweep_start(user=user, experiment=fresh, kind="grid")[0]
-        except Exception as exc:  # noqa: BLE001  (the outcome is asserted by the test)
-            outcomes[index] = exc
-        finally:
-            connection.close()
+    def attempt():
+        return sweep_start(user=user, experiment=Experiment.objects.get(pk=experiment_id), kind="grid")[0]
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a start is stuck (deadlock?)"
-    return outcomes
+    return race(attempt, attempt)
 
 
 @pytest.mark.django_db(transaction=True)
