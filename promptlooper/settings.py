@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "apps.exports",
     "apps.instance",
     "apps.api",
+    "apps.live",
+    "apps.web",
 ]
 
 MIDDLEWARE = [
@@ -166,7 +168,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
@@ -250,6 +252,7 @@ if REDIS_URL:
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
     }
 else:
+    # Workers cannot reach an in-memory layer: apps.live.relay forwards their events (docs/decisions.md).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # django-q2: the database is the source of truth, the queue only rings the doorbell.

@@ -15,5 +15,5 @@ urlpatterns = [
     path("api/v1/", include("apps.api.urls")),
     path("admin/", admin.site.urls),
     path("", include(accounts_patterns)),
-    path("", include("apps.instance.urls")),
+    path("", include("apps.web.urls")),
 ]

@@ -26,7 +26,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/login.html", {"form": form}, status=429)
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(request.GET.get("next") if _safe_next(request) else "core:home")
+            return redirect(request.GET.get("next") if _safe_next(request) else "web:dashboard")
         form.add_error(None, "Wrong username or password.")
     return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
 

@@ -1,18 +1,16 @@
-"""HTML: first-boot setup and the home page."""
+"""HTML: first-boot setup (the dashboard at / is apps.web's)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from apps.accounts.forms import SetupForm
 from apps.accounts.services import setup_is_complete
 from apps.core.errors import ServiceError, form_add_service_errors
 from apps.instance.services import instance_setup
-from apps.projects.selectors import project_list
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,12 +30,6 @@ def setup(request: HttpRequest) -> HttpResponse:
             form_add_service_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("core:home")
+            return redirect("web:dashboard")
     return render(request, "accounts/setup.html", {"form": form}, status=400 if form.errors else 200)
 
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    projects = project_list(user=request.user)[:50]
-    return render(request, "core/home.html", {"projects": projects})

@@ -7,11 +7,12 @@ import uuid
 from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from apps.core.permissions import visible_to
 from apps.core.types import Viewer
 from apps.experiments.models import Experiment
 from apps.experiments.selectors import experiment_list
 from apps.projects.models import Project
-from apps.runs.models import Run
+from apps.runs.models import Run, Sweep
 
 TOP_RUNS = 5
 
@@ -58,3 +59,18 @@ def project_experiment_summaries(*, project: Project) -> QuerySet[Experiment]:
         .annotate(run_count=Count("runs"), best_score=_best_score())
         .order_by("-updated_at")
     )
+
+
+def user_totals(*, user: Viewer) -> dict:
+    """Run count, tokens, cost and cache-hit rate over every run the user may read (their own)."""
+    totals = visible_to(Run.objects.all(), user, owner="experiment__project__owner").totals()
+    totals["tokens"] = totals["tokens_in"] + totals["tokens_out"]
+    totals["cache_hit_rate"] = totals["cache_hits"] / totals["calls"] if totals["calls"] else None
+    return totals
+
+
+def active_sweeps(*, user: Viewer) -> QuerySet[Sweep]:
+    """Sweeps not finished yet (queued, running or paused) that the user may read, newest first."""
+    active = (Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED)
+    qs = Sweep.objects.filter(status__in=active).select_related("experiment__project")
+    return visible_to(qs, user, owner="experiment__project__owner").order_by("-created_at")

@@ -1,0 +1,116 @@
+"""The webhooks pages: list, add (a generated secret shown once), delete."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from apps.activity.kinds import webhook_kinds
+from apps.projects.services import project_create
+from apps.webhooks.models import WebhookConfig
+from apps.webhooks.services import webhook_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "https://93.184.216.34/hooks"
+
+
+def make(owner, *, url=URL, project=None) -> WebhookConfig:
+    webhook, _ = webhook_create(owner=owner, url=url, event_types=["new_best_found"],
+                                project_id=project.pk if project else None)
+    return webhook
+
+
+def test_the_list_shows_my_webhooks_and_not_anyone_elses(client, owner, other_user):
+    make(owner, url="https://93.184.216.34/mine")
+    make(other_user, url="https://93.184.216.34/theirs")
+    client.force_login(owner)
+    html = client.get(reverse("web:webhooks")).content.decode()
+    assert "/mine" in html and "/theirs" not in html and "new_best_found" in html
+
+
+def test_the_list_is_paginated_and_htmx_gets_only_the_list(client, owner):
+    for number in range(30):
+        make(owner, url=f"https://93.184.216.34/hook-{number:02d}")
+    client.force_login(owner)
+    html = client.get(reverse("web:webhooks"), {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith('<div id="webhook-list"') and "<html" not in html
+    assert "Page 2 of 2" in html and html.count("<code>https://93.184.216.34/hook-") == 5
+
+
+def test_the_form_offers_every_webhook_event_and_only_my_projects(client, owner, other_user):
+    project_create(owner=owner, name="My project")
+    project_create(owner=other_user, name="Their project")
+    client.force_login(owner)
+    html = client.get(reverse("web:webhook_create")).content.decode()
+    for kind in webhook_kinds():
+        assert f'value="{kind}"' in html
+    assert 'type="checkbox"' in html and "run.completed" not in html
+    assert "My project" in html and "Their project" not in html
+
+
+def test_adding_a_webhook_shows_its_generated_secret_once(client, owner):
+    project = project_create(owner=owner, name="My project")
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_create"), {
+        "url": URL, "event_types": ["new_best_found", "run.failed"], "project": str(project.pk)})
+    assert response.status_code == 201
+    webhook = WebhookConfig.objects.get(owner=owner)
+    assert webhook.event_types == ["new_best_found", "run.failed"] and webhook.project == project
+    secret = webhook.get_secret()
+    assert secret.startswith("whsec_") and secret in response.content.decode()
+    assert "It will not be shown again" in response.content.decode()
+    assert secret not in client.get(reverse("web:webhooks")).content.decode()
+
+
+def test_a_webhook_to_a_private_address_is_refused_next_to_the_url(client, owner):
+    client.force_login(owner)
+    data = {"url": "http://127.0.0.1/hook", "event_types": ["run.failed"]}
+    response = client.post(reverse("web:webhook_create"), data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["url"]
+    assert 'id="id_url_error"' in response.content.decode() and not WebhookConfig.objects.exists()
+
+
+def test_a_webhook_needs_at_least_one_event(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_create"), {"url": URL})
+    assert response.status_code == 400
+    assert response.context["form"].errors["event_types"] == ["Choose at least one event."]
+
+
+def test_another_users_project_cannot_be_chosen(client, owner, other_user):
+    theirs = project_create(owner=other_user, name="Their project")
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_create"),
+                           {"url": URL, "event_types": ["run.failed"], "project": str(theirs.pk)})
+    assert response.status_code == 400 and "project" in response.context["form"].errors
+    assert not WebhookConfig.objects.exists()
+
+
+def test_deleting_asks_first_then_deletes(client, owner):
+    webhook = make(owner)
+    client.force_login(owner)
+    confirm = client.get(reverse("web:webhook_delete", args=[webhook.pk])).content.decode()
+    assert "Delete the webhook to" in confirm and WebhookConfig.objects.exists()
+    done = client.post(reverse("web:webhook_delete", args=[webhook.pk]), follow=True)
+    assert f"Webhook to {URL} deleted." in done.content.decode() and not WebhookConfig.objects.exists()
+
+
+def test_another_users_webhook_is_not_found(client, owner, other_user):
+    webhook = make(other_user)
+    client.force_login(owner)
+    assert client.get(reverse("web:webhook_delete", args=[webhook.pk])).status_code == 404
+    assert client.post(reverse("web:webhook_delete", args=[webhook.pk])).status_code == 404
+    assert WebhookConfig.objects.filter(pk=webhook.pk).exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in_even_with_guest_access(client, admin_user, guest_mode):
+    webhook = make(admin_user)
+    pages = (reverse("web:webhooks"), reverse("web:webhook_create"), reverse("web:webhook_delete", args=[webhook.pk]))
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    client.post(reverse("web:webhook_delete", args=[webhook.pk]))
+    client.post(reverse("web:webhook_create"), {"url": URL, "event_types": ["run.failed"]})
+    assert list(WebhookConfig.objects.all()) == [webhook]

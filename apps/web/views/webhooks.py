@@ -1,0 +1,47 @@
+"""HTML: the user's webhooks (list, add with a signing secret shown once, delete); never a guest's."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.core.errors import InvalidInput, form_add_service_errors
+from apps.web.forms_webhooks import WebhookForm
+from apps.web.rendering import paginate, render_page
+from apps.webhooks import selectors, services
+
+
+@login_required
+@require_GET
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.webhook_list(user=request.user))
+    return render_page(request, "web/webhooks/list.html", {"page": page}, partials=["webhook-list"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_create(request: HttpRequest) -> HttpResponse:
+    form = WebhookForm(request.POST if request.method == "POST" else None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook, secret = services.webhook_create(owner=request.user, **form.service_fields())
+        except InvalidInput as exc:
+            form_add_service_errors(form, exc, fields={"project_id": "project"})
+        else:
+            # The generated secret exists in plain text only in this response.
+            return render(request, "web/webhooks/created.html", {"webhook": webhook, "secret": secret}, status=201)
+    return render(request, "web/webhooks/form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_delete(request: HttpRequest, webhook_id) -> HttpResponse:
+    webhook = selectors.webhook_get(user=request.user, webhook_id=webhook_id)
+    if request.method == "POST":
+        services.webhook_delete(webhook=webhook)
+        messages.success(request, f"Webhook to {webhook.url} deleted.")
+        return redirect("web:webhooks")
+    return render(request, "web/webhooks/delete.html", {"webhook": webhook})
