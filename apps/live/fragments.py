@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from apps.activity.kinds import Kind
 from apps.activity.models import Event
 from apps.live import contexts
 from apps.live.groups import Scope
@@ -29,11 +30,27 @@ class Fragment:
         return self.kinds is None or any(event.kind in self.kinds for event in events)
 
 
-# Hand-over: when the dashboard page (web/dashboard.html) exists, point these lines at its partials
-# (web/dashboard.html#dashboard-feed, #dashboard-sweeps, #dashboard-totals) with matching contexts.
+# Which events change a dashboard region (the feed shows every event).
+SWEEP_KINDS = frozenset(kind.value for kind in Kind if kind.value.startswith("experiment.")) | {
+    Kind.RUN_STARTED, Kind.RUN_COMPLETED, Kind.RUN_CACHED, Kind.RUN_FAILED, Kind.GUIDED_BATCH,
+    Kind.BUDGET_EXHAUSTED, Kind.DRIVER_CRASHED,
+}
+TOTALS_KINDS = frozenset({
+    Kind.RUN_COMPLETED, Kind.RUN_CACHED, Kind.RUN_FAILED,
+    Kind.SWEEP_COMPLETED, Kind.SWEEP_STOPPED, Kind.SWEEP_FAILED, Kind.SWEEP_PAUSED,
+})
+BESTS_KINDS = frozenset({Kind.NEW_BEST})
+
+# The dashboard's regions are the page's own partials (web/dashboard.html), shared by template name.
 FRAGMENTS: dict[Scope, list[Fragment]] = {
     "dashboard": [
-        Fragment("live/feeds.html#dashboard-feed", "dashboard-feed", contexts.dashboard_feed_context),
+        Fragment("web/dashboard.html#dashboard-feed", "dashboard-feed", contexts.dashboard_feed_context),
+        Fragment("web/dashboard.html#dashboard-sweeps", "dashboard-sweeps", contexts.dashboard_sweeps_context,
+                 SWEEP_KINDS),
+        Fragment("web/dashboard.html#dashboard-totals", "dashboard-totals", contexts.dashboard_totals_context,
+                 TOTALS_KINDS),
+        Fragment("web/dashboard.html#dashboard-bests", "dashboard-bests", contexts.dashboard_bests_context,
+                 BESTS_KINDS),
     ],
     "experiment": [
         Fragment("live/feeds.html#experiment-timeline", "experiment-timeline", contexts.experiment_timeline_context),

@@ -3,6 +3,7 @@
 import pytest
 
 from apps.activity.kinds import Kind
+from apps.activity.models import Event
 from apps.live.groups import GUEST_DASHBOARD, dashboard_group, experiment_group, targets_for
 from apps.live.pushes import out_of_band, push_build
 from apps.live.tests.conftest import experiment_of, record
@@ -59,3 +60,28 @@ def test_a_fragment_without_the_dom_id_is_wrapped_to_fill_that_element():
     assert out_of_band("<li>one</li>", "dashboard-feed") == (
         '<div id="dashboard-feed" hx-swap-oob="innerHTML"><li>one</li></div>'
     )
+
+
+def test_a_finished_run_pushes_the_dashboards_feed_sweeps_and_totals_but_not_its_bests(owner):
+    event = record(experiment_of(owner, "Mine"), Kind.RUN_COMPLETED)
+    [(mine, batch)] = [(t, b) for t, b in targets_for([event], guests=False).items() if t.scope == "dashboard"]
+    html = push_build(mine, batch)["html"]["owner"]
+    assert html.startswith('<section id="dashboard-feed"')
+    assert 'id="dashboard-sweeps"' in html and 'id="dashboard-totals"' in html
+    assert 'id="dashboard-bests"' not in html
+    assert "A run finished." in html and "Mine" in html
+
+
+def test_a_new_best_pushes_the_dashboards_recent_bests_with_its_score(owner):
+    event = record(experiment_of(owner, "Mine"), Kind.NEW_BEST, weighted_score=0.875)
+    [(mine, batch)] = [(t, b) for t, b in targets_for([event], guests=False).items() if t.scope == "dashboard"]
+    html = push_build(mine, batch)["html"]["owner"]
+    assert 'id="dashboard-bests"' in html and "0.875" in html
+
+
+def test_the_guests_pushed_dashboard_has_no_invitation_to_start_a_sweep(owner):
+    event = record(experiment_of(owner, "Mine"), Kind.RUN_COMPLETED)
+    Event.objects.all().delete()  # the feed is empty again when the push renders
+    [(guest, batch)] = [(t, b) for t, b in targets_for([event], guests=True).items() if t.group == GUEST_DASHBOARD]
+    html = push_build(guest, batch)["html"]["guest"]
+    assert "No activity yet." in html and "Start a sweep" not in html

@@ -20,7 +20,8 @@ async def test_an_event_committed_by_another_thread_reaches_the_owners_page_thro
     await database_sync_to_async(in_thread)(lambda: record(experiment, Kind.SWEEP_STARTED))
     html = await communicator.receive_from(timeout=5)
     assert time.monotonic() - started < 1.0
-    assert html.startswith('<section id="dashboard-feed"') and "experiment.started" in html and "Over Redis" in html
+    assert html.startswith('<section id="dashboard-feed"')
+    assert Kind.SWEEP_STARTED.description in html and "Over Redis" in html
     await communicator.disconnect()
 
 

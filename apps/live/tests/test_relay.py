@@ -17,10 +17,10 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True), pyte
 async def test_an_owner_sees_the_dashboard_feed_fragment_after_an_event_commits(owner):
     experiment = await database_sync_to_async(experiment_of)(owner, "Tone check")
     communicator = await opened("/ws/dashboard", owner)
-    await database_sync_to_async(record)(experiment, Kind.NEW_BEST)
+    await database_sync_to_async(record)(experiment, Kind.NEW_BEST, weighted_score=0.9)
     html = await communicator.receive_from(timeout=5)
     assert html.startswith('<section id="dashboard-feed"')
-    assert "new_best_found" in html and "Tone check" in html
+    assert "A run beat every earlier run" in html and "Tone check" in html
     await communicator.disconnect()
 
 

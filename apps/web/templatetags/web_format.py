@@ -25,6 +25,9 @@ def percent(rate: float | None) -> str:
 
 
 @register.filter
-def score(value: float | None) -> str:
-    """A weighted score to three decimals, or "–" when there is none yet."""
-    return "–" if value is None else f"{value:.3f}"
+def score(value: float | str | None) -> str:
+    """A weighted score to three decimals, or "–" when there is none (yet), or it is not a number."""
+    try:
+        return f"{float(value):.3f}"
+    except (TypeError, ValueError):
+        return "–"
