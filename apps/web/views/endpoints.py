@@ -8,12 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.core.errors import Conflict, InvalidInput, form_add_service_errors
+from apps.core.errors import Conflict
 from apps.endpoints import selectors, services
 from apps.endpoints.probe import endpoint_probe
 from apps.experiments.endpoint_usage import endpoint_delete as endpoint_delete_service
 from apps.web.forms_endpoints import EndpointEditForm, EndpointForm, endpoint_initial
 from apps.web.rendering import paginate, render_page
+from apps.web.submit import form_saved, form_status
 
 
 @login_required
@@ -27,15 +28,11 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     form = EndpointForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            endpoint = services.endpoint_create(owner=request.user, **form.cleaned_data)
-        except InvalidInput as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Endpoint “{endpoint.label}” added. Test its connection below.")
-            return redirect("web:endpoint_edit", endpoint_id=endpoint.pk)
-    return render(request, "web/endpoints/form.html", {"form": form}, status=400 if form.errors else 200)
+    endpoint = form_saved(request, form, lambda data: services.endpoint_create(owner=request.user, **data))
+    if endpoint is not None:
+        messages.success(request, f"Endpoint “{endpoint.label}” added. Test its connection below.")
+        return redirect("web:endpoint_edit", endpoint_id=endpoint.pk)
+    return render(request, "web/endpoints/form.html", {"form": form}, status=form_status(form))
 
 
 @login_required
@@ -44,18 +41,16 @@ def endpoint_edit(request: HttpRequest, endpoint_id) -> HttpResponse:
     endpoint = selectors.endpoint_get(user=request.user, endpoint_id=endpoint_id)
     data = request.POST if request.method == "POST" else None
     form = EndpointEditForm(data, initial=endpoint_initial(endpoint), endpoint=endpoint)
-    if request.method == "POST" and form.is_valid():
-        try:
-            endpoint, cleared = services.endpoint_update(endpoint=endpoint, **form.service_fields())
-        except InvalidInput as exc:
-            form_add_service_errors(form, exc)
-            endpoint.refresh_from_db()  # the service may have set attributes before refusing
-        else:
-            note = " Its API key was removed." if cleared else ""
-            messages.success(request, f"Endpoint “{endpoint.label}” saved.{note}")
-            return redirect("web:endpoint_edit", endpoint_id=endpoint.pk)
+    saved = form_saved(request, form, lambda data: services.endpoint_update(endpoint=endpoint, **form.service_fields()))
+    if saved is not None:
+        endpoint, cleared = saved
+        note = " Its API key was removed." if cleared else ""
+        messages.success(request, f"Endpoint “{endpoint.label}” saved.{note}")
+        return redirect("web:endpoint_edit", endpoint_id=endpoint.pk)
+    if form.errors:
+        endpoint.refresh_from_db()  # the service may have set attributes before refusing
     context = {"form": form, "endpoint": endpoint}
-    return render(request, "web/endpoints/form.html", context, status=400 if form.errors else 200)
+    return render(request, "web/endpoints/form.html", context, status=form_status(form))
 
 
 @login_required

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.core.errors import ServiceError, form_add_service_errors
 from apps.exports.saved_configs import saved_config_list
 from apps.exports.selectors import export_list
 from apps.projects import selectors, services
@@ -21,6 +20,7 @@ from apps.runs.summaries import project_experiment_summaries
 from apps.web.access import guest_readable
 from apps.web.forms import NotesForm, ProjectForm, SearchForm
 from apps.web.rendering import paginate, render_page
+from apps.web.submit import form_saved, form_status
 
 DETAIL_PARTIALS = ("project-experiments", "project-saved-configs", "project-exports", "project-notes")
 
@@ -42,15 +42,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            project = services.project_create(owner=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Project “{project.name}” created.")
-            return redirect("web:project_detail", project_id=project.pk)
-    return render_page(request, "web/project_new.html", {"form": form}, status=400 if form.errors else 200)
+    project = form_saved(request, form, lambda data: services.project_create(owner=request.user, **data))
+    if project is not None:
+        messages.success(request, f"Project “{project.name}” created.")
+        return redirect("web:project_detail", project_id=project.pk)
+    return render_page(request, "web/project_new.html", {"form": form}, status=form_status(form))
 
 
 @guest_readable
@@ -67,19 +63,15 @@ def project_notes(request: HttpRequest, project_id) -> HttpResponse:
     """GET: the notes as a form (in place with htmx); POST: save them through project_update."""
     project = selectors.project_get_owned(user=request.user, project_id=project_id)
     form = NotesForm(request.POST if request.method == "POST" else None, initial={"notes": project.notes})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(project=project, notes=form.cleaned_data["notes"])
-        except ServiceError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            if not request.htmx:
-                messages.success(request, "Notes saved.")
-                return redirect("web:project_detail", project_id=project.pk)
-            form = None
+    saved = form_saved(request, form, lambda data: services.project_update(project=project, notes=data["notes"]))
+    if saved is not None:
+        if not request.htmx:
+            messages.success(request, "Notes saved.")
+            return redirect("web:project_detail", project_id=project.pk)
+        form = None
     context = {**_detail_context(request, project), "notes_form": form}
     return render_page(request, "web/project_detail.html", context, partials=("project-notes",),
-                       status=400 if form is not None and form.errors else 200)
+                       status=form_status(form))
 
 
 @login_required

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from apps.core.errors import InvalidInput, form_add_service_errors
 from apps.core.models import SystemSettings
 from apps.instance.services import system_settings_update
 from apps.web.forms_settings import SystemSettingsForm, settings_initial
+from apps.web.submit import form_saved, form_status
 
 
 @login_required
@@ -23,15 +23,16 @@ def system_settings(request: HttpRequest) -> HttpResponse:
     system = SystemSettings.load()
     data = request.POST if request.method == "POST" else None
     form = SystemSettingsForm(data, initial=settings_initial(system), user=request.user, current=system)
-    if request.method == "POST" and form.is_valid():
-        # Only what this admin changed (against the page they saw), so two admins don't undo each other.
-        changed = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            system_settings_update(fields=changed)
-        except InvalidInput as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, "Settings saved." if changed else "Nothing changed.")
-            return redirect("web:settings")
+    # Only what this admin changed (against the page they saw), so two admins don't undo each other.
+    changed = form_saved(request, form, lambda data: _changed(form, data))
+    if changed is not None:
+        messages.success(request, "Settings saved." if changed else "Nothing changed.")
+        return redirect("web:settings")
     context = {"form": form, "system": system}
-    return render(request, "web/settings.html", context, status=400 if form.errors else 200)
+    return render(request, "web/settings.html", context, status=form_status(form))
+
+
+def _changed(form: SystemSettingsForm, data: dict) -> dict:
+    changed = {name: data[name] for name in form.changed_data}
+    system_settings_update(fields=changed)
+    return changed

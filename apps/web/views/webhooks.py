@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.core.errors import InvalidInput, form_add_service_errors
 from apps.web.forms_webhooks import WebhookForm
 from apps.web.rendering import paginate, render_page
+from apps.web.submit import form_saved, form_status
 from apps.webhooks import selectors, services
 
 
@@ -25,15 +25,14 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def webhook_create(request: HttpRequest) -> HttpResponse:
     form = WebhookForm(request.POST if request.method == "POST" else None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            webhook, secret = services.webhook_create(owner=request.user, **form.service_fields())
-        except InvalidInput as exc:
-            form_add_service_errors(form, exc, fields={"project_id": "project"})
-        else:
-            # The generated secret exists in plain text only in this response.
-            return render(request, "web/webhooks/created.html", {"webhook": webhook, "secret": secret}, status=201)
-    return render(request, "web/webhooks/form.html", {"form": form}, status=400 if form.errors else 200)
+    created = form_saved(request, form, lambda data: services.webhook_create(owner=request.user,
+                                                                             **form.service_fields()),
+                         fields={"project_id": "project"})
+    if created is not None:
+        webhook, secret = created
+        # The generated secret exists in plain text only in this response.
+        return render(request, "web/webhooks/created.html", {"webhook": webhook, "secret": secret}, status=201)
+    return render(request, "web/webhooks/form.html", {"form": form}, status=form_status(form))
 
 
 @login_required
