@@ -1,6 +1,19 @@
 from django.urls import path
 
-from apps.web.views import dashboard, endpoints, projects, settings, webhooks
+from apps.web.views import (
+    compare,
+    dashboard,
+    endpoints,
+    experiment_live,
+    experiments,
+    exports,
+    leaderboard,
+    projects,
+    runs,
+    samples,
+    settings,
+    webhooks,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -10,6 +23,36 @@ urlpatterns = [
     path("projects/<uuid:project_id>/", projects.project_detail, name="project_detail"),
     path("projects/<uuid:project_id>/notes/", projects.project_notes, name="project_notes"),
     path("projects/<uuid:project_id>/delete/", projects.project_delete, name="project_delete"),
+    # The experiment builder
+    path("projects/<uuid:project_id>/experiments/new/", experiments.experiment_create, name="experiment_create"),
+    path("experiments/<uuid:experiment_id>/edit/", experiments.experiment_edit, name="experiment_edit"),
+    path("experiments/models/", experiments.experiment_models, name="experiment_models"),
+    path("experiments/space-count/", experiments.experiment_space_count, name="experiment_space_count"),
+    path("experiments/samples/", samples.samples_edit, name="samples_edit"),
+    # The live experiment view
+    path("experiments/<uuid:experiment_id>/", experiment_live.experiment_live, name="experiment"),
+    path("experiments/<uuid:experiment_id>/estimate/", experiment_live.experiment_estimate, name="experiment_estimate"),
+    path("experiments/<uuid:experiment_id>/sweep/", experiment_live.sweep_start, name="sweep_start"),
+    path("experiments/<uuid:experiment_id>/pause/", experiment_live.experiment_steer, {"action": "pause"},
+         name="experiment_pause"),
+    path("experiments/<uuid:experiment_id>/resume/", experiment_live.experiment_steer, {"action": "resume"},
+         name="experiment_resume"),
+    path("experiments/<uuid:experiment_id>/stop/", experiment_live.experiment_steer, {"action": "stop"},
+         name="experiment_stop"),
+    path("experiments/<uuid:experiment_id>/redirect/", experiment_live.experiment_redirect, name="experiment_redirect"),
+    path("experiments/<uuid:experiment_id>/timeline/", experiment_live.experiment_timeline, name="experiment_timeline"),
+    path("experiments/<uuid:experiment_id>/leaderboard/", leaderboard.experiment_leaderboard,
+         name="experiment_leaderboard"),
+    path("experiments/<uuid:experiment_id>/chart/", leaderboard.experiment_chart, name="experiment_chart"),
+    path("experiments/<uuid:experiment_id>/rate/", runs.rating_queue, name="rating_queue"),
+    path("experiments/<uuid:experiment_id>/export/<str:fmt>/", exports.experiment_export, name="experiment_export"),
+    # Runs
+    path("runs/<uuid:run_id>/", runs.run_detail, name="run"),
+    path("runs/<uuid:run_id>/rate/", runs.run_rate, name="run_rate"),
+    path("runs/<uuid:run_id>/approve/", leaderboard.run_approval, {"approval": "approved"}, name="run_approve"),
+    path("runs/<uuid:run_id>/reject/", leaderboard.run_approval, {"approval": "rejected"}, name="run_reject"),
+    path("runs/<uuid:run_id>/fork/", leaderboard.run_fork, name="run_fork"),
+    path("compare/", compare.run_compare, name="compare"),
     path("endpoints/", endpoints.endpoint_list, name="endpoints"),
     path("endpoints/new/", endpoints.endpoint_create, name="endpoint_create"),
     path("endpoints/<uuid:endpoint_id>/", endpoints.endpoint_edit, name="endpoint_edit"),
