@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -44,6 +45,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+KEYS_PER_PAGE = 25
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:
@@ -52,9 +56,13 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         _, new_key = services.api_key_create(user=request.user, name=form.cleaned_data["name"])
         form = ApiKeyForm()
-    keys = ApiKey.objects.filter(user=request.user)
+    keys = Paginator(ApiKey.objects.filter(user=request.user), KEYS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"form": form, "keys": keys, "new_key": new_key}
-    return render(request, "accounts/api_keys.html", context)
+    # The pager's htmx request swaps only the list (the web app's render_page rule; accounts sits below it).
+    template = "accounts/api_keys.html"
+    if request.htmx and not request.htmx.boosted and request.method == "GET":
+        template += "#api-key-list"
+    return render(request, template, context)
 
 
 @login_required

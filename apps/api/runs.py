@@ -10,14 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.serializers import runs as serializers
-from apps.experiments.endpoint_usage import endpoints_require
 from apps.experiments.selectors import experiment_get
 from apps.runs import selectors
 from apps.runs.models import Run, Sweep
 from apps.runs.services import runs as run_services
 from apps.runs.services import sweeps
-from apps.runs.services.estimate import plan_estimate
-from apps.runs.services.planning import sweep_plan
+from apps.runs.services.dry_run import sweep_dry_run, sweep_space_resolve
 
 
 def _viewer(request) -> dict:
@@ -39,21 +37,12 @@ class SweepStartApi(APIView):
         data = serializers.SweepInput(data=request.data)
         data.is_valid(raise_exception=True)
         opts = data.validated_data
-        # Endpoints deleted since the experiment was saved: refuse before planning and estimating.
-        endpoints_require(
-            pipeline_stages=experiment.pipeline_stages, scoring_config=experiment.scoring_config,
-            parameter_space=experiment.parameter_space if opts["parameter_space"] is None else opts["parameter_space"])
-        space = experiment.parameter_space
-        if opts["parameter_space"] is not None:
-            space = run_services.parameter_space_validate(
-                user=request.user, experiment=experiment, parameter_space=opts["parameter_space"])
+        # Endpoints deleted since the experiment was saved: refused before planning and estimating.
+        space = sweep_space_resolve(user=request.user, experiment=experiment, parameter_space=opts["parameter_space"])
         common = {"kind": opts["type"], "repeats": opts.get("repeats") or experiment.repeats, "n": opts.get("n"),
                   "seed": opts["seed"], "sample_ids": opts["sample_ids"]}
         if opts["dry_run"]:
-            plan = sweep_plan(experiment=experiment, parameter_space=space, **common)
-            return Response({"dry_run": True, "runs": len(plan.runs), "calls": plan.calls, "note": plan.note,
-                             "points": [r.point for r in plan.runs[:100]],
-                             "estimate": plan_estimate(plan=plan, owner_id=experiment.project.owner_id).as_dict()})
+            return Response(sweep_dry_run(experiment=experiment, parameter_space=space, **common).as_dict())
         sweep, plan = sweeps.sweep_start(
             user=request.user, experiment=experiment, parameter_space=space,
             budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"), **common)

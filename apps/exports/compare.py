@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from apps.core.permissions import visible_to
 from apps.experiments.secrets import point_endpoints_masked
-from apps.exports.diffing import config_diff, text_diff
+from apps.exports.diffing import config_diff, flatten, text_diff
 from apps.exports.redaction import owner_secrets, scrub
 from apps.runs.leaderboard import weighted_interval
 from apps.runs.masking import diff_endpoints_masked, endpoints_hidden
@@ -104,6 +104,8 @@ def run_compare(*, user, run_a_id, run_b_id, offset: int = 0, limit: int = 100) 
     result = {
         "runs": {"a": _run_info(a, hidden=hidden["a"]), "b": _run_info(b, hidden=hidden["b"])},
         "config_diff": changes,
+        # How many config paths are equal: a reader sees the diff is small, not that the runs are tiny.
+        "config_same": len(set(flatten(a.config)) | set(flatten(b.config))) - len(changes),
         "scores": scores,
         "weighted_score": weighted,
         "totals": {name: {"a": _number(getattr(a, name)), "b": _number(getattr(b, name))} for name in TOTAL_FIELDS},

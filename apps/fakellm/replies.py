@@ -16,6 +16,8 @@ import time
 import uuid
 from typing import Any
 
+from apps.fakellm import demo
+
 EMBEDDING_DIM = 64
 ECHO_CHARS = 200
 
@@ -43,6 +45,14 @@ def last_user_text(messages: list[Any]) -> str:
         if isinstance(message, dict) and message.get("role") == "user":
             return message_text(message)
     return ""
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """System instructions: OpenAI-style system messages plus an Anthropic-style `system` field."""
+    parts = [message_text(m) for m in body["messages"] if isinstance(m, dict) and m.get("role") == "system"]
+    if body.get("system"):
+        parts.append(message_text({"content": body["system"]}))
+    return "\n".join(parts)
 
 
 def count_words(text: str) -> int:
@@ -93,6 +103,9 @@ def reply_content(body: dict[str, Any]) -> tuple[str, str]:
     """Return (content, finish_reason) for a chat request body."""
     user_text = last_user_text(body["messages"])
     content = scripted_reply(user_text)
+    if content is None and demo.is_demo_model(body["model"]):
+        content = demo.demo_reply(model=body["model"], system=system_text(body), user_text=user_text,
+                                  temperature=demo.temperature_of(body), digest=request_digest(body))
     if content is None:
         tag = request_digest(body)[:8]
         content = f"[{body['model']}] echo: {user_text[:ECHO_CHARS]} #{tag}"

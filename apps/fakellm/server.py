@@ -6,7 +6,7 @@ or in-process with ``FakeLLMServer().start()`` (see the ``fake_llm`` fixture in 
 
 Routes (only under ``/v1`` except health):
     GET  /health                -> {"status": "ok"}
-    GET  /v1/models             -> OpenAI list of default, fault and flaky models
+    GET  /v1/models             -> OpenAI list of default, demo, fault and flaky models
     POST /v1/chat/completions   -> plain or ``"stream": true`` SSE reply
     POST /v1/embeddings         -> unit-length vectors (dim 64, or ``dimensions``)
     POST /v1/messages           -> Anthropic Messages API reply (non-streaming; needs
@@ -17,6 +17,11 @@ user message> #<8 hex>"`` where the hex comes from a SHA-256 of (model,
 messages, temperature, top_p, seed, max_tokens).  ``max_tokens`` (or
 ``max_completion_tokens``) cuts the reply after that many words and sets
 ``finish_reason`` to ``"length"``.  Token counts are word counts.
+
+Demo models: a model named ``demo-*`` (listed: ``demo-mini``, ``demo-pro``) answers with a
+plausible support reply whose rubric keywords depend on the model, the temperature and the system
+prompt, deterministically per request; the demo project (``apps.instance.demo``) sweeps them.
+See ``apps.fakellm.demo``.
 
 Scripted replies: if the last user message has a line ``REPLY: <text>``, the
 reply content is exactly ``<text>`` (rest of that line; ``\\n`` escapes become
@@ -58,7 +63,7 @@ from typing import Any
 
 from aiohttp import web
 
-from apps.fakellm import faults, replies
+from apps.fakellm import demo, faults, replies
 from apps.fakellm.faults import Fault, UnknownFault, error_response
 from apps.fakellm.stats import DEFAULT_MODELS, RecordedRequest, State, Stats
 
@@ -221,7 +226,7 @@ def model_entry(name: str) -> dict[str, Any]:
 async def models_handler(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.stats.record("models", None, request.headers)
-    names = state.models + faults.FAULT_MODELS + faults.FLAKY_EXAMPLE_MODELS
+    names = state.models + demo.DEMO_MODELS + faults.FAULT_MODELS + faults.FLAKY_EXAMPLE_MODELS
     return web.json_response({"object": "list", "data": [model_entry(n) for n in names]})
 
 

@@ -12,14 +12,17 @@ from django.core.paginator import Paginator
 from apps.activity.kinds import Kind
 from apps.activity.selectors import dashboard_feed, event_list, timeline_for_experiment
 from apps.core.types import Viewer
+from apps.experiments.models import Experiment
+from apps.experiments.selectors import experiment_get
 from apps.live.groups import Target
-from apps.runs.summaries import active_sweeps, user_totals
+from apps.runs.board import board_page, chart_data
+from apps.runs.summaries import active_sweeps, sweep_progress, user_totals
 
-FEED_LIMIT = 20
 # The dashboard page's list sizes (web/dashboard.html): the pushed first page matches the page's.
 DASHBOARD_FEED_PER_PAGE = 25
 DASHBOARD_SWEEPS_PER_PAGE = 10
 DASHBOARD_BESTS = 5
+EXPERIMENT_TIMELINE_PER_PAGE = 20  # the live view's (apps/web/views/experiment_live.py)
 
 
 def dashboard_feed_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
@@ -39,6 +42,30 @@ def dashboard_bests_context(*, viewer: Viewer, target: Target) -> dict[str, Any]
     return {"bests": dashboard_feed(user=viewer, kinds=[Kind.NEW_BEST], limit=DASHBOARD_BESTS)}
 
 
+def _experiment(viewer: Viewer, target: Target) -> Experiment:
+    return experiment_get(user=viewer, experiment_id=target.experiment_id or "")
+
+
 def experiment_timeline_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
-    events = timeline_for_experiment(user=viewer, experiment_id=target.experiment_id or "").select_related("experiment")
-    return {"events": list(events[:FEED_LIMIT])}
+    """The live view's timeline as its first page shows it, unfiltered."""
+    events = timeline_for_experiment(user=viewer, experiment_id=target.experiment_id or "")
+    return {"experiment": _experiment(viewer, target), "event_kinds": list(Kind), "kind": "",
+            "events": Paginator(events, EXPERIMENT_TIMELINE_PER_PAGE).get_page(1), "timeline_query": ""}
+
+
+def experiment_progress_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
+    experiment = _experiment(viewer, target)
+    return {"experiment": experiment, "progress": sweep_progress(experiment=experiment)}
+
+
+def experiment_leaderboard_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
+    """The leaderboard's first page in the default order (what apps/live/rows.py diffs)."""
+    experiment = _experiment(viewer, target)
+    board = board_page(experiment=experiment, viewer=viewer)
+    return {"experiment": experiment, "board": board, "rows": board.rows}
+
+
+def experiment_chart_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
+    experiment = _experiment(viewer, target)
+    return {"experiment": experiment, "chart": chart_data(experiment=experiment),
+            "chart_axes": [axis.path for axis in experiment.spec.space]}

@@ -25,6 +25,7 @@ class Fragment:
     dom_id: str
     context: ContextBuilder  # (viewer=, target=) -> the partial's context
     kinds: frozenset[str] | None = None
+    rows: str | None = None  # a list region: its row partial; pushes send only changed rows (apps/live/rows.py)
 
     def wanted_by(self, events: Iterable[Event]) -> bool:
         return self.kinds is None or any(event.kind in self.kinds for event in events)
@@ -40,6 +41,11 @@ TOTALS_KINDS = frozenset({
     Kind.SWEEP_COMPLETED, Kind.SWEEP_STOPPED, Kind.SWEEP_FAILED, Kind.SWEEP_PAUSED,
 })
 BESTS_KINDS = frozenset({Kind.NEW_BEST})
+# What changes a run's leaderboard row or the score chart.
+SCORE_KINDS = frozenset({
+    Kind.RUN_COMPLETED, Kind.RUN_CACHED, Kind.RUN_FAILED, Kind.NEW_BEST, Kind.RUN_APPROVED, Kind.RUN_REJECTED,
+    Kind.RUN_RATED, Kind.RESCORE_PROGRESS, Kind.RESCORE_COMPLETED,
+})
 
 # The dashboard's regions are the page's own partials (web/dashboard.html), shared by template name.
 FRAGMENTS: dict[Scope, list[Fragment]] = {
@@ -53,6 +59,14 @@ FRAGMENTS: dict[Scope, list[Fragment]] = {
                  BESTS_KINDS),
     ],
     "experiment": [
-        Fragment("live/feeds.html#experiment-timeline", "experiment-timeline", contexts.experiment_timeline_context),
+        Fragment("web/experiments/live.html#experiment-timeline", "experiment-timeline",
+                 contexts.experiment_timeline_context),
+        Fragment("web/experiments/live.html#experiment-progress", "experiment-progress",
+                 contexts.experiment_progress_context, SWEEP_KINDS),
+        Fragment("web/experiments/leaderboard.html#leaderboard-inbox", "leaderboard-inbox",
+                 contexts.experiment_leaderboard_context, SCORE_KINDS,
+                 rows="web/experiments/leaderboard.html#leaderboard-row"),
+        Fragment("web/experiments/leaderboard.html#experiment-chart", "experiment-chart",
+                 contexts.experiment_chart_context, SCORE_KINDS),
     ],
 }

@@ -14,6 +14,7 @@ from apps.activity.models import Event
 from apps.core.types import Viewer
 from apps.live.fragments import FRAGMENTS, Fragment
 from apps.live.groups import Audience, Target
+from apps.live.rows import rows_render
 
 MESSAGE_TYPE = "live.push"  # handled by LiveConsumer.live_push
 _ROOT_ID = re.compile(r"\s*<[a-zA-Z][^>]*?\sid=\"([^\"]*)\"")
@@ -43,6 +44,10 @@ def fragment_render(fragment: Fragment, *, viewer: Viewer, target: Target) -> st
     context = fragment.context(viewer=viewer, target=target)
     # No request here: pushed partials read `user` / `can_write`, never `request` or `csrf_token`.
     context.update(user=viewer, can_write=viewer.is_authenticated, live_push=True)
+    if fragment.rows is not None:
+        html = rows_render(template=fragment.template, row_template=fragment.rows, context=context,
+                           key=(target.group, viewer.is_authenticated))
+        return out_of_band(html, fragment.dom_id) if html else ""
     return out_of_band(render_to_string(fragment.template, context), fragment.dom_id)
 
 

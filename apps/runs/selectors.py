@@ -17,8 +17,11 @@ def run_list(*, user: Viewer, experiment_id: Id) -> QuerySet[Run]:
     return visible_to(qs, user, owner=OWNER).defer("config")
 
 
-def run_get(*, user: Viewer, run_id: Id) -> Run:
+def run_get(*, user: Viewer, run_id: Id, outputs: bool = True) -> Run:
+    """One visible run; `outputs=False` leaves its stage results and scores to a paginated read (run_outputs)."""
     qs = visible_to(Run.objects.select_related("experiment__project", "sweep"), user, owner=OWNER)
+    if not outputs:
+        return get_object_or_404(qs, pk=run_id)
     return get_object_or_404(
         qs.prefetch_related(
             Prefetch("stage_results", queryset=StageResult.objects.order_by("item_id", "repeat", "stage_index")),

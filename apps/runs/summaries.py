@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from apps.core.permissions import visible_to
 from apps.core.types import Viewer
@@ -74,3 +78,63 @@ def active_sweeps(*, user: Viewer) -> QuerySet[Sweep]:
     active = (Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED)
     qs = Sweep.objects.filter(status__in=active).select_related("experiment__project")
     return visible_to(qs, user, owner="experiment__project__owner").order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """Where a sweep stands: runs done of planned, spend against its budgets, throughput and ETA."""
+
+    sweep: Sweep
+    runs_done: int
+    runs_total: int
+    pending: int
+    in_flight: int  # runs leased by a driver, their calls under way
+    calls: int
+    cache_hits: int
+    tokens_in: int
+    tokens_out: int
+    cost: Decimal
+    eta: timedelta | None  # None: unknown (nothing finished yet, or the sweep is not running)
+
+    @property
+    def active(self) -> bool:
+        return self.sweep.status in (Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED)
+
+    @property
+    def running(self) -> bool:
+        return self.sweep.status in (Sweep.Status.PENDING, Sweep.Status.RUNNING)
+
+    @property
+    def tokens(self) -> int:
+        return self.tokens_in + self.tokens_out
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        return self.cache_hits / self.calls if self.calls else None
+
+
+def _eta(sweep: Sweep, *, done: int, remaining: int, now: datetime) -> timedelta | None:
+    """The remaining runs at the rate runs finished since the sweep started."""
+    if sweep.status != Sweep.Status.RUNNING or sweep.started_at is None or not done or not remaining:
+        return None
+    elapsed = (now - sweep.started_at).total_seconds()
+    return timedelta(seconds=round(elapsed / done * remaining)) if elapsed > 0 else None
+
+
+def sweep_progress(*, experiment: Experiment) -> SweepProgress | None:
+    """The experiment's latest sweep (ad-hoc single runs aside) and its progress; None before the first."""
+    sweep = experiment.sweeps.exclude(kind=Sweep.Kind.SINGLE).order_by("-created_at").first()
+    if sweep is None:
+        return None
+    runs = Run.objects.filter(sweep=sweep)
+    totals = runs.totals() | runs.order_by().aggregate(
+        pending=Count("pk", filter=Q(status=Run.Status.PENDING)),
+        in_flight=Count("pk", filter=Q(status=Run.Status.RUNNING)),
+    )
+    return SweepProgress(
+        sweep=sweep, runs_done=totals["terminal"], runs_total=totals["runs"], pending=totals["pending"],
+        in_flight=totals["in_flight"], calls=totals["calls"], cache_hits=totals["cache_hits"],
+        tokens_in=totals["tokens_in"], tokens_out=totals["tokens_out"], cost=totals["cost"],
+        eta=_eta(sweep, done=totals["terminal"], remaining=totals["pending"] + totals["in_flight"],
+                 now=timezone.now()),
+    )

@@ -46,6 +46,7 @@ urlpatterns = [
     path("experiments/<uuid:experiment_id>/chart/", leaderboard.experiment_chart, name="experiment_chart"),
     path("experiments/<uuid:experiment_id>/rate/", runs.rating_queue, name="rating_queue"),
     path("experiments/<uuid:experiment_id>/export/<str:fmt>/", exports.experiment_export, name="experiment_export"),
+    path("experiments/<uuid:experiment_id>/save-best/", exports.experiment_save_best, name="experiment_save_best"),
     # Runs
     path("runs/<uuid:run_id>/", runs.run_detail, name="run"),
     path("runs/<uuid:run_id>/rate/", runs.run_rate, name="run_rate"),
@@ -60,6 +61,7 @@ urlpatterns = [
     path("endpoints/<uuid:endpoint_id>/delete/", endpoints.endpoint_delete, name="endpoint_delete"),
     path("webhooks/", webhooks.webhook_list, name="webhooks"),
     path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<uuid:webhook_id>/", webhooks.webhook_edit, name="webhook_edit"),
     path("webhooks/<uuid:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path("settings/", settings.system_settings, name="settings"),
 ]

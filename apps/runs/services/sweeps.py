@@ -160,7 +160,9 @@ def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str |
         locked = Sweep.objects.select_for_update().get(pk=sweep.pk)
         if locked.status in SWEEP_FINAL:
             raise _moved_on(locked.status, "redirected")
-        removed, _ = Run.objects.filter(sweep=locked, status=Run.Status.PENDING).delete()
+        # delete() also counts the rows it cascades to (a requeued run's events): count the runs only.
+        _, deleted = Run.objects.filter(sweep=locked, status=Run.Status.PENDING).delete()
+        removed = deleted.get(Run._meta.label, 0)
         kept = set(Run.objects.filter(sweep=locked).values_list("config_hash", flat=True))
         plan.runs = [p for p in plan.runs if p.config_hash not in kept]
         start = (Run.objects.filter(sweep=locked).aggregate(m=Max("position"))["m"] or 0) + 1

@@ -50,3 +50,31 @@ def test_anonymous_visitors_are_sent_to_log_in_even_with_guest_access(client, gu
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
     client.post(reverse("accounts:api_keys"), {"name": "sneaky"})
     assert not ApiKey.objects.exists()
+
+
+def test_the_key_list_is_paginated_newest_first(client, owner):
+    for number in range(30):
+        api_key_create(user=owner, name=f"key-{number:02d}")
+    client.force_login(owner)
+    first = client.get(reverse("accounts:api_keys")).content.decode()
+    assert "Page 1 of 2" in first and first.count("<td>key-") == 25
+    assert "<td>key-29</td>" in first and "<td>key-00</td>" not in first
+    second = client.get(reverse("accounts:api_keys"), {"page": 2}).content.decode()
+    assert "Page 2 of 2" in second and second.count("<td>key-") == 5 and "<td>key-00</td>" in second
+
+
+def test_the_pager_with_htmx_gets_only_the_key_list(client, owner):
+    for number in range(30):
+        api_key_create(user=owner, name=f"key-{number:02d}")
+    client.force_login(owner)
+    response = client.get(reverse("accounts:api_keys"), {"page": 2},
+                          headers={"HX-Request": "true", "HX-Target": "api-key-list"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="table-wrap" id="api-key-list">') and "<html" not in html
+    assert "Page 2 of 2" in html and html.count("<td>key-") == 5 and "Create key" not in html
+
+
+def test_a_short_key_list_has_no_pager(client, owner):
+    api_key_create(user=owner, name="only")
+    client.force_login(owner)
+    assert 'class="pagination"' not in client.get(reverse("accounts:api_keys")).content.decode()

@@ -33,7 +33,7 @@ def test_the_feed_names_each_event_in_words_and_links_to_its_experiment(client, 
     client.force_login(owner)
     html = client.get("/").content.decode()
     assert "A sweep begins." in html
-    assert f'href="/projects/{busy.project_id}/#experiment-{busy.pk}">Tone check</a>' in html
+    assert f'href="/experiments/{busy.pk}/">Tone check</a>' in html
 
 
 def test_recent_new_bests_show_the_score_reached(client, owner, busy):

@@ -114,3 +114,105 @@ def test_anonymous_visitors_are_sent_to_log_in_even_with_guest_access(client, ad
     client.post(reverse("web:webhook_delete", args=[webhook.pk]))
     client.post(reverse("web:webhook_create"), {"url": URL, "event_types": ["run.failed"]})
     assert list(WebhookConfig.objects.all()) == [webhook]
+
+
+def test_the_list_links_to_each_webhooks_edit_page(client, owner):
+    webhook = make(owner)
+    client.force_login(owner)
+    html = client.get(reverse("web:webhooks")).content.decode()
+    assert f'href="{reverse("web:webhook_edit", args=[webhook.pk])}"' in html
+
+
+def test_the_edit_page_shows_the_settings_but_never_the_secret_or_header_values(client, owner):
+    webhook, _ = webhook_create(owner=owner, url=URL, event_types=["run.failed"],
+                                headers={"X-Token": "header-value-1234"})
+    client.force_login(owner)
+    html = client.get(reverse("web:webhook_edit", args=[webhook.pk])).content.decode()
+    assert f'value="{URL}"' in html and 'value="run.failed" id="id_event_types_' in html
+    assert "Signing secret: set (never shown again)" in html and "<code>X-Token</code>" in html
+    assert webhook.get_secret() not in html and "header-value-1234" not in html
+    assert '<label for="id_new_headers">' in html and '<label for="id_is_active">' in html
+
+
+def test_editing_changes_the_url_and_events_and_keeps_the_secret_on_the_same_server(client, owner):
+    webhook = make(owner)
+    secret = webhook.get_secret()
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_edit", args=[webhook.pk]), {
+        "url": "https://93.184.216.34/moved", "event_types": ["run.failed", "experiment.completed"], "is_active": "on"},
+        follow=True)
+    webhook.refresh_from_db()
+    assert webhook.url == "https://93.184.216.34/moved"
+    assert webhook.event_types == ["run.failed", "experiment.completed"] and webhook.is_active
+    assert webhook.get_secret() == secret and secret not in response.content.decode()
+    assert "Webhook to https://93.184.216.34/moved saved." in response.content.decode()
+
+
+def test_moving_the_webhook_to_another_server_removes_its_secret_and_says_so(client, owner):
+    webhook = make(owner)
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_edit", args=[webhook.pk]), {
+        "url": "https://93.184.216.35/hooks", "event_types": ["new_best_found"]}, follow=True)
+    webhook.refresh_from_db()
+    assert not webhook.has_secret and not webhook.is_active
+    assert "the signing secret and headers not given anew were removed" in response.content.decode()
+
+
+def test_a_new_secret_and_new_headers_can_be_set_and_the_secret_is_shown_once(client, owner):
+    webhook = make(owner)
+    old = webhook.get_secret()
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_edit", args=[webhook.pk]), {
+        "url": URL, "event_types": ["new_best_found"], "is_active": "on", "new_secret": "on",
+        "new_headers": "X-Team: evals\nX-Env: prod"})
+    webhook.refresh_from_db()
+    html = response.content.decode()
+    assert response.status_code == 200 and "It will not be shown again" in html
+    assert webhook.get_secret() != old and webhook.get_secret() in html
+    assert webhook.get_headers() == {"X-Team": "evals", "X-Env": "prod"}
+    assert webhook.get_secret() not in client.get(reverse("web:webhook_edit", args=[webhook.pk])).content.decode()
+
+
+def test_an_invalid_url_or_header_is_refused_next_to_its_field_and_nothing_changes(client, owner):
+    webhook = make(owner)
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_edit", args=[webhook.pk]),
+                           {"url": "http://127.0.0.1/hook", "event_types": ["run.failed"]})
+    assert response.status_code == 400 and response.context["form"].errors["url"]
+    html = response.content.decode()
+    assert 'id="id_url_error"' in html and f"Webhook to <code>{URL}</code>" in html
+    response = client.post(reverse("web:webhook_edit", args=[webhook.pk]),
+                           {"url": URL, "event_types": ["run.failed"], "new_headers": "Webhook-Id: mine"})
+    assert response.status_code == 400 and "cannot be overridden" in str(response.context["form"].errors["new_headers"])
+    webhook.refresh_from_db()
+    assert webhook.url == URL and webhook.event_types == ["new_best_found"] and webhook.get_headers() == {}
+
+
+def test_stored_headers_can_be_removed(client, owner):
+    webhook, _ = webhook_create(owner=owner, url=URL, event_types=["run.failed"], headers={"X-Token": "t"})
+    client.force_login(owner)
+    client.post(reverse("web:webhook_edit", args=[webhook.pk]),
+                {"url": URL, "event_types": ["run.failed"], "is_active": "on", "clear_headers": "on"})
+    webhook.refresh_from_db()
+    assert webhook.get_headers() == {} and webhook.has_secret
+
+
+def test_another_users_webhook_cannot_be_edited(client, owner, other_user):
+    webhook = make(other_user)
+    client.force_login(owner)
+    assert client.get(reverse("web:webhook_edit", args=[webhook.pk])).status_code == 404
+    response = client.post(reverse("web:webhook_edit", args=[webhook.pk]),
+                           {"url": "https://93.184.216.34/stolen", "event_types": ["run.failed"]})
+    assert response.status_code == 404
+    webhook.refresh_from_db()
+    assert webhook.url == URL
+
+
+def test_a_guest_cannot_open_or_post_the_edit_page(client, admin_user, guest_mode):
+    webhook = make(admin_user)
+    url = reverse("web:webhook_edit", args=[webhook.pk])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    client.post(url, {"url": "https://93.184.216.34/guest", "event_types": ["run.failed"]})
+    webhook.refresh_from_db()
+    assert webhook.url == URL

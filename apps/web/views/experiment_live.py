@@ -1,29 +1,171 @@
-"""The live experiment view: progress, timeline, dry run and start, steering (H3)."""
+"""The live experiment view: progress, timeline, dry run and start, steering, redirect."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.activity.kinds import Kind
+from apps.activity.selectors import timeline_for_experiment
+from apps.core.errors import Conflict, ServiceError, form_add_service_errors
+from apps.engine.planners import PLANNERS
+from apps.experiments.models import Experiment
+from apps.experiments.selectors import experiment_get
+from apps.runs.services import sweeps
+from apps.runs.services.dry_run import DryRun, sweep_dry_run, sweep_space_resolve
+from apps.runs.services.runs import parameter_space_validate
+from apps.runs.summaries import sweep_progress
+from apps.web.access import guest_readable
+from apps.web.boards import chart_context, leaderboard_context
+from apps.web.forms_live import RedirectForm, SweepForm, TimelineFilterForm
+from apps.web.rendering import paginate, render_page
+from apps.web.submit import form_saved, form_status
+
+LIVE = "web/experiments/live.html"
+PARTIALS = ("experiment-progress", "experiment-timeline", "experiment-estimate")
+TIMELINE_PER_PAGE = 20
+SERVICE_FIELDS = {"kind": "type"}  # the planner names the sweep type "kind"
+STEERING = {"pause": (sweeps.sweep_pause, "Sweep paused: runs in flight finish, nothing new starts."),
+            "resume": (sweeps.sweep_resume, "Sweep resumed."),
+            "stop": (sweeps.sweep_stop, "Sweep stopped: its queued runs were cancelled.")}
 
 
-def experiment_live(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@guest_readable
+@require_GET
+def experiment_live(request: HttpRequest, experiment_id) -> HttpResponse:
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    return render_page(request, LIVE, _page_context(request, experiment), partials=PARTIALS)
 
 
-def experiment_estimate(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+@require_GET
+def experiment_estimate(request: HttpRequest, experiment_id) -> HttpResponse:
+    """The dry run of the start form's options (GET, so the form can ask on every change)."""
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    form = SweepForm(request.GET)
+    dry_run, guided = None, False
+    if form.is_valid():
+        guided = PLANNERS.get(form.cleaned_data["type"]).adaptive  # it plans as it goes: nothing to estimate
+        try:
+            dry_run = None if guided else _dry_run(request, experiment, form)
+        except ServiceError as exc:
+            form_add_service_errors(form, exc, fields=SERVICE_FIELDS)
+    context = _page_context(request, experiment, sweep_form=form, dry_run=dry_run, guided=guided,
+                            estimate_errors=form.errors)
+    return render_page(request, LIVE, context, partials=("experiment-estimate",))
 
 
-def sweep_start(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+@require_POST
+def sweep_start(request: HttpRequest, experiment_id) -> HttpResponse:
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    form = SweepForm(request.POST)
+
+    def start(data: dict[str, Any]):
+        space = sweep_space_resolve(user=request.user, experiment=experiment, parameter_space=None)
+        return sweeps.sweep_start(user=request.user, experiment=experiment, parameter_space=space,
+                                  budget_tokens=data["budget_tokens"], budget_usd=data["budget_usd"],
+                                  batch=data["batch"], **form.plan_options())
+
+    started = form_saved(request, form, start, fields=SERVICE_FIELDS)
+    if started is not None:
+        sweep, plan = started
+        messages.success(request, f"Sweep started: {sweep.runs_total:,} runs planned. {plan.note}".strip())
+        return redirect("web:experiment", experiment_id=experiment.pk)
+    context = _page_context(request, experiment, sweep_form=form)
+    return render_page(request, LIVE, context, status=form_status(form))
 
 
-def experiment_steer(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+@require_POST
+def experiment_steer(request: HttpRequest, experiment_id, action: str) -> HttpResponse:
+    """Pause, resume or stop the latest sweep; htmx gets the progress section back, re-rendered."""
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    steer, done = STEERING[action]
+    try:
+        steer(experiment=experiment)
+        notice, level = done, messages.SUCCESS
+    except Conflict as exc:
+        notice, level = str(exc), messages.ERROR
+    experiment.refresh_from_db(fields=["status"])  # the steering moved it along with its sweep
+    if not request.htmx:
+        messages.add_message(request, level, notice)
+        return redirect("web:experiment", experiment_id=experiment.pk)
+    context = {**_progress_context(request, experiment), "notice": notice,
+               "notice_error": level == messages.ERROR}
+    return render(request, f"{LIVE}#experiment-progress", context)
 
 
-def experiment_redirect(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_redirect(request: HttpRequest, experiment_id) -> HttpResponse:
+    """GET: the remaining plan and its parameter space to edit; POST: replace the unstarted remainder."""
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    progress = sweep_progress(experiment=experiment)
+    space = progress.sweep.parameter_space if progress and progress.active else experiment.parameter_space
+    form = RedirectForm(request.POST if request.method == "POST" else None,
+                        initial={"parameter_space": json.dumps(space, indent=2)})
+
+    def apply(data: dict[str, Any]):
+        valid = parameter_space_validate(user=request.user, experiment=experiment,
+                                         parameter_space=data["parameter_space"])
+        return sweeps.sweep_redirect(experiment=experiment, parameter_space=valid, kind=data["type"] or None,
+                                     n=data["n"], seed=data["seed"])
+
+    redirected = form_saved(request, form, apply)
+    if redirected is not None:
+        _, removed, added = redirected
+        messages.success(request, f"Plan redirected: {removed:,} queued runs dropped, {added:,} planned.")
+        return redirect("web:experiment", experiment_id=experiment.pk)
+    context = {"experiment": experiment, "progress": progress, "form": form, "can_write": True}
+    return render(request, "web/experiments/redirect.html", context, status=form_status(form))
 
 
-def experiment_timeline(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@guest_readable
+@require_GET
+def experiment_timeline(request: HttpRequest, experiment_id) -> HttpResponse:
+    """The timeline section, filtered by event type (without htmx: the page, filtered)."""
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    if not request.htmx:
+        page = reverse("web:experiment", kwargs={"experiment_id": experiment.pk})
+        return redirect(f"{page}?{request.GET.urlencode()}#experiment-timeline")
+    context = {**_timeline_context(request, experiment), "can_write": request.user.is_authenticated}
+    return render(request, f"{LIVE}#experiment-timeline", context)
+
+
+def _dry_run(request: HttpRequest, experiment: Experiment, form: SweepForm) -> DryRun:
+    space = sweep_space_resolve(user=request.user, experiment=experiment, parameter_space=None)
+    return sweep_dry_run(experiment=experiment, parameter_space=space, **form.plan_options())
+
+
+def _progress_context(request: HttpRequest, experiment: Experiment) -> dict[str, Any]:
+    # Only a signed-in owner reads their experiment while signed in (others get a 404): they may write.
+    return {"experiment": experiment, "progress": sweep_progress(experiment=experiment),
+            "can_write": request.user.is_authenticated}
+
+
+def _timeline_context(request: HttpRequest, experiment: Experiment) -> dict[str, Any]:
+    kinds = TimelineFilterForm(request.GET)
+    kind = kinds.cleaned_data["kind"] if kinds.is_valid() else ""
+    events = timeline_for_experiment(user=request.user, experiment_id=experiment.pk, kinds=[kind] if kind else None)
+    return {"experiment": experiment, "event_kinds": list(Kind), "kind": kind,
+            "events": paginate(request, events, param="timeline_page", per_page=TIMELINE_PER_PAGE),
+            "timeline_query": f"kind={kind}" if kind else ""}
+
+
+def _page_context(request: HttpRequest, experiment: Experiment, **extra) -> dict[str, Any]:
+    context = {**_progress_context(request, experiment), **_timeline_context(request, experiment),
+               **leaderboard_context(request=request, experiment=experiment),
+               **chart_context(experiment=experiment), **extra}
+    progress = context["progress"]
+    if context["can_write"] and not (progress and progress.running):
+        context.setdefault("sweep_form", SweepForm(initial={"repeats": experiment.repeats}))
+    return context
+

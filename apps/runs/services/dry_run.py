@@ -1,0 +1,51 @@
+"""Before a sweep starts: the space it will sweep, and a dry run (its plan and estimate) without running it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from apps.experiments.endpoint_usage import endpoints_require
+from apps.experiments.models import Experiment
+from apps.runs.services.estimate import Estimate, plan_estimate
+from apps.runs.services.planning import sweep_plan
+from apps.runs.services.runs import parameter_space_validate
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+POINTS_SHOWN = 100
+
+
+@dataclass
+class DryRun:
+    runs: int
+    calls: int
+    note: str
+    estimate: Estimate
+    points: list[dict] = field(default_factory=list)  # the first POINTS_SHOWN planned points
+
+    def as_dict(self) -> dict:
+        return {"dry_run": True, "runs": self.runs, "calls": self.calls, "note": self.note, "points": self.points,
+                "estimate": self.estimate.as_dict()}
+
+
+def sweep_space_resolve(*, user: User, experiment: Experiment, parameter_space: list | None) -> list:
+    """The space a sweep request will sweep (the experiment's, or `parameter_space` validated); refuses
+    a configuration naming a deleted endpoint before anything is planned."""
+    endpoints_require(
+        pipeline_stages=experiment.pipeline_stages, scoring_config=experiment.scoring_config,
+        parameter_space=experiment.parameter_space if parameter_space is None else parameter_space)
+    if parameter_space is None:
+        return experiment.parameter_space
+    return parameter_space_validate(user=user, experiment=experiment, parameter_space=parameter_space)
+
+
+def sweep_dry_run(*, experiment: Experiment, kind: str, parameter_space: list, repeats: int | None = None,
+                  n: int | None = None, seed: int | None = None, sample_ids: list[str] | None = None) -> DryRun:
+    """Plan a grid or random sweep and estimate its calls, cached calls, tokens and cost; nothing is saved."""
+    plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=parameter_space,
+                      repeats=repeats or experiment.repeats, n=n, seed=seed, sample_ids=sample_ids)
+    return DryRun(runs=len(plan.runs), calls=plan.calls, note=plan.note,
+                  points=[run.point for run in plan.runs[:POINTS_SHOWN]],
+                  estimate=plan_estimate(plan=plan, owner_id=experiment.project.owner_id))
