@@ -11,13 +11,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from apps.mcp.http import with_mcp  # noqa: E402
 from promptlooper.routing import websocket_urlpatterns  # noqa: E402
 
 # daphne runs without --proxy-headers, so scope["client"] (REMOTE_ADDR) is the TCP peer; HTTP requests
 # from a declared proxy get their client address from apps.core.middleware.proxy.
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # /mcp (unless MCP_ENABLED=false) goes to the MCP server; everything else to Django.
+        "http": with_mcp(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

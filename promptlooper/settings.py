@@ -55,6 +55,12 @@ LLM_RETRY = {
     "retry_after_cap_s": float(envstr("LLM_RETRY_AFTER_CAP_S", "60")),
 }
 
+# Webhook delivery (docs/webhooks.md): per-attempt timeouts, Retry-After cap, auto-disable threshold.
+WEBHOOK_CONNECT_TIMEOUT_S = float(envstr("WEBHOOK_CONNECT_TIMEOUT_S", "5"))
+WEBHOOK_READ_TIMEOUT_S = float(envstr("WEBHOOK_READ_TIMEOUT_S", "10"))
+WEBHOOK_RETRY_AFTER_CAP_S = envint("WEBHOOK_RETRY_AFTER_CAP_S", 6 * 3600)
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = envint("WEBHOOK_MAX_CONSECUTIVE_FAILURES", 20)
+
 DATABASE_URL = envstr("DATABASE_URL")
 REDIS_URL = envstr("REDIS_URL")
 
@@ -89,6 +95,7 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.live",
     "apps.web",
+    "apps.mcp",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +216,8 @@ STORAGES = {
 
 # Request bodies: JSON is also capped by apps.core.parsers (size, depth, bad characters).
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_REQUEST_BYTES", 5 * 1024 * 1024)
+# The experiment builder posts one field per sample cell, stage and axis setting (a page of samples is ~600 fields).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 MAX_JSON_DEPTH = 32
 MAX_SAMPLE_ITEMS = envint("MAX_SAMPLE_ITEMS", 10_000)
 MAX_TEMPLATE_CHARS = 100_000

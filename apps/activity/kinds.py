@@ -45,6 +45,7 @@ class Kind(StrEnum):
     RESCORE_STARTED = "scoring.started", False, "Re-scoring of stored outputs began."
     RESCORE_PROGRESS = "scoring.progress", False, "Re-scoring progressed."
     RESCORE_COMPLETED = "scoring.completed", False, "Re-scoring finished."
+    WEBHOOK_DISABLED = "webhook.disabled", False, "A webhook was switched off: its receiver sent 410 or kept failing."
 
 
 def webhook_kinds() -> list[str]:

@@ -3,7 +3,18 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from apps.api import accounts, endpoints, experiments, exports, instance, projects, runs, scoring, webhooks
+from apps.api import (
+    accounts,
+    endpoints,
+    experiment_validation,
+    experiments,
+    exports,
+    instance,
+    projects,
+    runs,
+    scoring,
+    webhooks,
+)
 
 urlpatterns = [
     path("auth/setup", accounts.SetupApi.as_view(), name="auth-setup"),
@@ -23,12 +34,17 @@ urlpatterns = [
     ),
     path("projects/<uuid:id>/exports", projects.ExportListApi.as_view(), name="project-exports"),
     path("experiments", experiments.ExperimentListApi.as_view(), name="experiment-list"),
+    path("experiments/validate", experiment_validation.ExperimentValidateApi.as_view(), name="experiment-validate"),
     path("experiments/<uuid:experiment_id>", experiments.ExperimentDetailApi.as_view(), name="experiment-detail"),
     path("endpoints", endpoints.EndpointListApi.as_view(), name="endpoints"),
     path("endpoints/<uuid:id>", endpoints.EndpointDetailApi.as_view(), name="endpoint-detail"),
     path("endpoints/<uuid:id>/test", endpoints.EndpointTestApi.as_view(), name="endpoint-test"),
     path("webhooks", webhooks.WebhookListApi.as_view(), name="webhooks"),
     path("webhooks/<uuid:id>", webhooks.WebhookDetailApi.as_view(), name="webhook-detail"),
+    path("webhooks/<uuid:id>/deliveries", webhooks.WebhookDeliveryListApi.as_view(), name="webhook-deliveries"),
+    path("webhooks/<uuid:id>/test", webhooks.WebhookTestApi.as_view(), name="webhook-test"),
+    path("webhooks/<uuid:id>/deliveries/<int:delivery_id>/redeliver", webhooks.WebhookRedeliverApi.as_view(),
+         name="webhook-redeliver"),
     path("experiments/<uuid:experiment_id>/sweep", runs.SweepStartApi.as_view(), name="experiment-sweep"),
     path("experiments/<uuid:experiment_id>/pause", runs.SteeringApi.as_view(action="pause"), name="experiment-pause"),
     path(

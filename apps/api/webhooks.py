@@ -8,8 +8,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.serializers.webhooks import WebhookCreatedOutput, WebhookInput, WebhookOutput
-from apps.webhooks import selectors, services
+from apps.api.serializers.webhooks import (
+    WebhookCreatedOutput,
+    WebhookDeliveryOutput,
+    WebhookInput,
+    WebhookOutput,
+)
+from apps.webhooks import outbox, selectors, services
 
 
 class WebhookListApi(GenericAPIView):
@@ -53,3 +58,35 @@ class WebhookDetailApi(APIView):
     def delete(self, request, id):
         services.webhook_delete(webhook=selectors.webhook_get(user=request.user, webhook_id=id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookDeliveryListApi(GenericAPIView):
+    """The delivery log: every event sent to this webhook, newest first, with each attempt."""
+
+    serializer_class = WebhookDeliveryOutput
+    filterset_fields = ["status", "event_type"]
+
+    def get_queryset(self):
+        return selectors.delivery_list(user=self.request.user, webhook_id=self.kwargs["id"])
+
+    @extend_schema(responses=WebhookDeliveryOutput(many=True))
+    def get(self, request, id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(WebhookDeliveryOutput(page, many=True).data)
+
+
+class WebhookTestApi(APIView):
+    @extend_schema(request=None, responses={202: WebhookDeliveryOutput})
+    def post(self, request, id):
+        """Queue a signed `webhook.test` event now; its outcome appears in the delivery log."""
+        delivery = outbox.delivery_test_create(webhook=selectors.webhook_get(user=request.user, webhook_id=id))
+        return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookRedeliverApi(APIView):
+    @extend_schema(request=None, responses={202: WebhookDeliveryOutput})
+    def post(self, request, id, delivery_id):
+        """Send a delivery again now, with its original body and webhook-id."""
+        delivery = selectors.delivery_get(user=request.user, webhook_id=id, delivery_id=delivery_id)
+        delivery = outbox.delivery_redeliver(delivery=delivery)
+        return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -8,7 +8,11 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from django.db import transaction
 
+from apps.activity.kinds import Kind
+from apps.activity.models import Event
+from apps.activity.services import events_record
 from apps.core.errors import InvalidInput
 from apps.core.logging import register_secret
 from apps.core.types import Id
@@ -183,6 +187,8 @@ def webhook_update(
     if project is not KEEP:
         webhook.project = project
     if is_active is not None:
+        if is_active and not webhook.is_active:
+            webhook.consecutive_failures, webhook.disabled_reason = 0, ""  # switched back on: a fresh start
         webhook.is_active = bool(is_active)
     if headers is not None:
         webhook.set_headers(headers)
@@ -194,3 +200,18 @@ def webhook_update(
 
 def webhook_delete(*, webhook: WebhookConfig) -> None:
     webhook.delete()
+
+
+def webhook_disable(*, webhook_id: Id, reason: str) -> bool:
+    """Switch a webhook off because its receiver refused it, and say so on the owner's timeline (once)."""
+    with transaction.atomic():
+        updated = WebhookConfig.objects.filter(pk=webhook_id, is_active=True).update(
+            is_active=False, disabled_reason=reason[:300]
+        )
+        if updated:
+            webhook = WebhookConfig.objects.get(pk=webhook_id)
+            # No URL in the payload: guests with read access see every event.
+            events_record(events=[Event(kind=Kind.WEBHOOK_DISABLED, owner_id=webhook.owner_id,
+                                        project_id=webhook.project_id,
+                                        payload={"webhook_id": str(webhook_id), "reason": reason[:300]})])
+    return bool(updated)

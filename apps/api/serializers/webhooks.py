@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from apps.core.fields import JsonStringMapField, UriField
 from apps.webhooks import services
-from apps.webhooks.models import EVENT_TYPES, WebhookConfig
+from apps.webhooks.models import EVENT_TYPES, WebhookAttempt, WebhookConfig, WebhookDelivery
 
 
 class WebhookInput(serializers.Serializer):
@@ -31,7 +31,7 @@ class WebhookOutput(serializers.ModelSerializer):
         model = WebhookConfig
         fields = [
             "id", "url", "event_types", "project", "project_name", "header_names",
-            "has_secret", "is_active", "created_at",
+            "has_secret", "is_active", "disabled_reason", "created_at",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -49,3 +49,23 @@ class WebhookCreatedOutput(WebhookOutput):
 
     def get_secret(self, webhook) -> str | None:
         return self.context.get("generated_secret")
+
+
+class WebhookAttemptOutput(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "started_at", "status_code", "latency_ms", "response_excerpt", "error", "next_retry_at"]
+
+
+class WebhookDeliveryOutput(serializers.ModelSerializer):
+    webhook_id = serializers.UUIDField(source="webhook.pk", read_only=True)
+    event_id = serializers.IntegerField(allow_null=True, read_only=True)
+    attempt_log = WebhookAttemptOutput(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id", "webhook_id", "event_id", "event_type", "message_id", "status", "attempts", "status_code",
+            "latency_ms", "response_excerpt", "last_error", "next_retry_at", "created_at", "updated_at",
+            "payload", "attempt_log",
+        ]

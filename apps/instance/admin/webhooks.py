@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from apps.core.crypto import SecretDecryptionError
+from apps.core.errors import ServiceError
 from apps.instance.admin.base import (
     OwnerSetOnAddMixin,
     ReadOnlyAdmin,
@@ -15,8 +16,8 @@ from apps.instance.admin.base import (
     secret_status,
 )
 from apps.instance.admin.forms import ServiceAdmin, ServiceForm, secret_input
-from apps.webhooks import services
-from apps.webhooks.models import EVENT_TYPES, WebhookConfig, WebhookDelivery
+from apps.webhooks import outbox, services
+from apps.webhooks.models import EVENT_TYPES, WebhookAttempt, WebhookConfig, WebhookDelivery
 
 
 def parse_header_lines(text: str) -> dict[str, str]:
@@ -95,9 +96,22 @@ class WebhookAdminForm(ServiceForm):
         return webhook
 
 
+def _each(modeladmin, request, objects, action, done: str) -> None:
+    """Apply a service to each selected row; refusals (a disabled webhook, say) become messages."""
+    count = 0
+    for obj in objects:
+        try:
+            action(obj)
+            count += 1
+        except ServiceError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+    if count:
+        modeladmin.message_user(request, f"{done}: {count}. Results appear in the delivery log.", messages.SUCCESS)
+
+
 class DeliveryInline(ReadOnlyInline):
     model = WebhookDelivery
-    fields = ["event", "status", "attempts", "status_code", "next_retry_at", "created_at"]
+    fields = ["event_type", "status", "attempts", "status_code", "latency_ms", "next_retry_at", "created_at"]
     readonly_fields = fields
     related = ["event"]
     ordering = ["-created_at"]
@@ -112,9 +126,11 @@ class WebhookConfigAdmin(OwnerSetOnAddMixin, UUIDSearchMixin, ServiceAdmin):
     search_fields = ["url", "owner__username", "project__name"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["owner", "project"]
-    readonly_fields = ["secret", "headers", "deliveries", "created_at"]
+    readonly_fields = ["secret", "headers", "deliveries", "consecutive_failures", "disabled_reason", "created_at"]
+    actions = ["send_test_event"]
     fieldsets = [
-        (None, {"fields": ["owner", "project", "url", "event_types", "is_active", "deliveries"]}),
+        (None, {"fields": ["owner", "project", "url", "event_types", "is_active", "deliveries",
+                           "consecutive_failures", "disabled_reason"]}),
         (
             "Signing secret and headers",
             {
@@ -126,6 +142,11 @@ class WebhookConfigAdmin(OwnerSetOnAddMixin, UUIDSearchMixin, ServiceAdmin):
         ("Dates", {"fields": ["created_at"]}),
     ]
     inlines = [DeliveryInline]
+
+    @admin.action(description="Send a test event")
+    def send_test_event(self, request, queryset) -> None:
+        _each(self, request, queryset, lambda webhook: outbox.delivery_test_create(webhook=webhook),
+              "Test events queued")
 
     @admin.display(description="events")
     def events(self, obj: WebhookConfig) -> str:
@@ -157,15 +178,31 @@ class WebhookConfigAdmin(OwnerSetOnAddMixin, UUIDSearchMixin, ServiceAdmin):
             )
 
 
+class AttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = ["number", "started_at", "status_code", "latency_ms", "error", "response_excerpt", "next_retry_at"]
+    readonly_fields = fields
+    show_change_link = False
+    max_shown = 50
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "webhook_link", "event", "status", "attempts", "status_code", "next_retry_at",
-                    "created_at"]
-    list_filter = ["status", "created_at"]
+    list_display = ["__str__", "webhook_link", "event_type", "status", "attempts", "status_code", "latency_ms",
+                    "next_retry_at", "created_at"]
+    list_filter = ["status", "event_type", "created_at"]
     list_select_related = ["webhook", "event"]
-    search_fields = ["webhook__url", "event__kind", "response_excerpt", "last_error"]
+    search_fields = ["webhook__url", "event_type", "message_id", "response_excerpt", "last_error"]
     date_hierarchy = "created_at"
+    exclude = ["claimed_until"]
+    inlines = [AttemptInline]
+    actions = ["redeliver"]
 
     @admin.display(description="webhook", ordering="webhook__url")
     def webhook_link(self, obj: WebhookDelivery) -> str:
         return admin_link(obj.webhook)
+
+    @admin.action(description="Redeliver now (same body and webhook-id)")
+    def redeliver(self, request, queryset) -> None:
+        _each(self, request, queryset.select_related("webhook"),
+              lambda delivery: outbox.delivery_redeliver(delivery=delivery), "Deliveries queued again")

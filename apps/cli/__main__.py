@@ -1,0 +1,5 @@
+import sys
+
+from apps.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""Names a person types (a project, "project/experiment", an endpoint label) resolved to the server's ids."""
+
+from __future__ import annotations
+
+from apps.cli.client import Api, CliError, is_uuid
+
+
+def project_find(api: Api, name: str) -> dict | None:
+    matches = [p for p in api.pages("/projects", search=name) if p["name"] == name]
+    if len(matches) > 1:
+        raise CliError(f"{len(matches)} projects are named '{name}'; rename one.")
+    return matches[0] if matches else None
+
+
+def experiment_find(api: Api, *, project_id: str, name: str) -> dict | None:
+    matches = [e for e in api.pages("/experiments", project=project_id) if e["name"] == name]
+    if len(matches) > 1:
+        raise CliError(f"{len(matches)} experiments in this project are named '{name}'; rename one.")
+    return matches[0] if matches else None
+
+
+def experiment_resolve(api: Api, ref: str) -> dict:
+    """EXPERIMENT as an id or "project/name": the experiment's detail."""
+    if is_uuid(ref):
+        return api.get(f"/experiments/{ref}")
+    project_name, sep, name = ref.rpartition("/")
+    if not sep or not project_name or not name:
+        raise CliError(f"'{ref}' is neither an experiment id nor project/name.")
+    project = project_find(api, project_name)
+    found = project and experiment_find(api, project_id=project["id"], name=name)
+    if not found:
+        raise CliError(f"No experiment '{name}' in project '{project_name}'.", code=3)
+    return api.get(f"/experiments/{found['id']}")
+
+
+def endpoint_ids_by_label(api: Api) -> dict[str, str]:
+    """label → id of the user's endpoints (a label two endpoints share maps to neither: it is ambiguous)."""
+    ids: dict[str, str] = {}
+    shared: set[str] = set()
+    for endpoint in api.pages("/endpoints"):
+        if endpoint["label"] in ids:
+            shared.add(endpoint["label"])
+        ids[endpoint["label"]] = endpoint["id"]
+    return {label: id_ for label, id_ in ids.items() if label not in shared}

@@ -1,0 +1,185 @@
+"""The installed `promptlooper` command against a running server whose worker calls the fake LLM.
+
+The fake LLM answers a `REPLY: text` line with that text, so the prompt variant decides the keyword score:
+the "approved" variant scores 1, the "rejected" variant 0.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import yaml
+
+EXPERIMENT = """\
+project: {project}
+name: Tickets
+description: Is the ticket approved?
+samples_file: items.jsonl
+stages:
+  - name: answer
+    endpoint: Fake
+    model: fake-chat
+    prompt_template: "REPLY: approved {{{{ input }}}}"
+    params:
+      temperature: 0.2
+scorers:
+  - type: keyword
+    options:
+      keywords: [approved]
+parameter_space:
+  - path: stages.0.prompt_template
+    values:
+{variants}
+repeats: 1
+"""
+YES, NO = '      - "REPLY: approved {{ input }}"', '      - "REPLY: rejected {{ input }}"'
+ITEMS = '{"id": "t1", "input": "ticket one"}\n{"id": "t2", "input": "ticket two"}\n'
+
+
+def experiment_file(tmp_path: Path, *, project: str = "CLI", variants: tuple[str, ...] = (YES, NO),
+                    name: str = "experiment.yaml") -> Path:
+    (tmp_path / "items.jsonl").write_text(ITEMS)
+    path = tmp_path / name
+    path.write_text(EXPERIMENT.format(project=project, variants="\n".join(variants)))
+    return path
+
+
+def runs_of(server, experiment_id: str) -> list[dict]:
+    return server.api.get(f"/experiments/{experiment_id}/runs", params={"page_size": 500}).json()["results"]
+
+
+def experiment_id(server, ref: str) -> str:
+    project, name = ref.split("/")
+    projects = server.api.get("/projects", params={"search": project}).json()["results"]
+    pid = next(p["id"] for p in projects if p["name"] == project)
+    experiments = server.api.get("/experiments", params={"project": pid}).json()["results"]
+    return next(e["id"] for e in experiments if e["name"] == name)
+
+
+def test_validate_reports_the_servers_errors_at_their_yaml_lines(server, tmp_path):
+    path = experiment_file(tmp_path, project="Validate")
+    text = path.read_text().replace("endpoint: Fake", "endpoint: Nowhere").replace(
+        "REPLY: approved {{ input }}\"\n    params", "REPLY: {{ inptu }}\"\n    params")
+    path.write_text(text)
+    result = server.cli("validate", str(path))
+    assert result.returncode == 2, result
+    assert f"{path}:7: stages[0].endpoint: no endpoint labelled 'Nowhere' (yours: Fake)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    path.write_text(text.replace("endpoint: Nowhere", "endpoint: Fake"))
+    result = server.cli("validate", str(path))
+    assert result.returncode == 2, result
+    assert f"{path}:9: stages[0].prompt_template: " in result.stderr
+    assert "inptu" in result.stderr
+
+    (tmp_path / "items.jsonl").write_text('{"id": "t1", "input": "one"}\n{"id": "t1", "input": "two"}\n')
+    path.write_text(text.replace("endpoint: Nowhere", "endpoint: Fake").replace("{{ inptu }}", "{{ input }}"))
+    result = server.cli("validate", str(path))
+    assert result.returncode == 2, result
+    assert f"{tmp_path / 'items.jsonl'}:2: item 2:" in result.stderr
+
+
+def test_a_valid_file_validates_and_nothing_is_created(server, tmp_path):
+    result = server.cli("validate", str(experiment_file(tmp_path, project="Only validated")))
+    assert result.returncode == 0, result
+    assert "valid (1 stage, 2 sample items" in result.stdout
+    assert server.api.get("/projects", params={"search": "Only validated"}).json()["count"] == 0
+
+
+def test_apply_creates_then_changes_nothing_then_updates_what_the_file_changed(server, tmp_path):
+    path = experiment_file(tmp_path, project="Apply")
+    first = server.cli("apply", str(path))
+    assert first.returncode == 0, first
+    assert first.stdout.startswith("created: Apply/Tickets ")
+    experiment = experiment_id(server, "Apply/Tickets")
+    before = server.api.get(f"/experiments/{experiment}").json()
+
+    second = server.cli("apply", str(path))
+    assert second.returncode == 0, second
+    assert second.stdout.startswith("unchanged: Apply/Tickets ")
+    assert server.api.get(f"/experiments/{experiment}").json()["updated_at"] == before["updated_at"]
+
+    path.write_text(path.read_text().replace("temperature: 0.2", "temperature: 0.7"))
+    third = server.cli("apply", str(path))
+    assert third.stdout.startswith("updated: Apply/Tickets ") and "(pipeline_stages)" in third.stdout
+    assert server.api.get(f"/experiments/{experiment}").json()["pipeline_stages"][0]["params"] == {"temperature": 0.7}
+
+
+def test_sweep_waits_ranks_the_runs_and_sets_the_exit_code_by_the_threshold(server, tmp_path):
+    path = experiment_file(tmp_path, project="Sweep")
+    junit, markdown = tmp_path / "junit.xml", tmp_path / "summary.md"
+    passed = server.cli("sweep", str(path), "--wait", "--fail-under", "0.9", "--junit", str(junit),
+                        "--markdown", str(markdown))
+    assert passed.returncode == 0, passed
+    assert "2/2 runs" in passed.stderr and "PASS fail-under: best weighted score 1.0000 ≥ 0.9" in passed.stderr
+    table = passed.stdout.splitlines()
+    assert table[0].split()[:3] == ["rank", "run", "status"]
+    assert "1.000" in table[2] and "prompt_template=REPLY: approved" in table[2]
+    assert "0.000" in table[3] and "prompt_template=REPLY: rejected" in table[3]
+    suite = ET.parse(junit).getroot()
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "0")
+    assert "✅ **fail-under**" in markdown.read_text()
+
+    failed = server.cli("sweep", str(path), "--wait", "--fail-under", "1.01", "--junit", str(junit))
+    assert failed.returncode == 1, failed
+    assert "FAIL fail-under: best weighted score 1.0000 < 1.01" in failed.stderr
+    # The same configurations again: every call (2 runs × 2 items) is served from the cache, no tokens spent.
+    assert "2/2 runs · 0 tokens · $0.0000 · 4 cache hits" in failed.stderr
+    assert ET.parse(junit).getroot().get("failures") == "1"
+
+
+def test_baseline_fails_a_sweep_whose_best_run_is_worse_on_the_same_items(server, tmp_path):
+    good = server.cli("sweep", str(experiment_file(tmp_path, project="Baseline", variants=(YES,))), "--wait")
+    assert good.returncode == 0, good
+    good_run = runs_of(server, experiment_id(server, "Baseline/Tickets"))[0]["id"]
+
+    worse = experiment_file(tmp_path, project="Baseline worse", variants=(NO,), name="worse.yaml")
+    result = server.cli("sweep", str(worse), "--baseline", good_run)
+    assert result.returncode == 1, result
+    assert "FAIL baseline: best 0.0000 < baseline 1.0000 on 2 shared item scores" in result.stderr
+
+    result = server.cli("sweep", str(experiment_file(tmp_path, project="Baseline again", variants=(YES, NO),
+                                                     name="again.yaml")), "--baseline", good_run)
+    assert result.returncode == 0, result
+    assert "PASS baseline" in result.stderr
+
+
+def test_export_writes_the_best_configuration_as_an_env_file(server, tmp_path):
+    assert server.cli("sweep", str(experiment_file(tmp_path, project="Export")), "--wait").returncode == 0
+    out = tmp_path / "best.env"
+    result = server.cli("export", "Export/Tickets", "--format", "env", "-o", str(out))
+    assert result.returncode == 0, result
+    env = out.read_text()
+    assert "LLM_MODEL=fake-chat" in env and "REPLY: approved" in env
+    assert "# Score: 1 | Experiment: Tickets" in env
+
+    missing = server.cli("export", "Export/Nope", "--format", "env")
+    assert missing.returncode == 3 and "No experiment 'Nope' in project 'Export'" in missing.stderr
+
+
+def test_pull_then_apply_elsewhere_recreates_the_experiment_with_the_same_config_hashes(server, tmp_path):
+    assert server.cli("sweep", str(experiment_file(tmp_path, project="Pull")), "--wait").returncode == 0
+    pulled = tmp_path / "pulled.yaml"
+    assert server.cli("pull", "Pull/Tickets", "-o", str(pulled)).returncode == 0
+    document = yaml.safe_load(pulled.read_text())
+    assert document["stages"][0]["endpoint"] == "Fake" and len(document["samples"]) == 2
+
+    # Applying the pulled file unchanged is a no-op; into another project it is a copy that hashes the same.
+    assert server.cli("apply", str(pulled)).stdout.startswith("unchanged: Pull/Tickets")
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(pulled.read_text().replace("project: Pull", "project: Pull copy", 1))
+    result = server.cli("sweep", str(copy), "--wait")
+    assert result.returncode == 0, result
+    hashes = {run["config_hash"] for run in runs_of(server, experiment_id(server, "Pull/Tickets"))}
+    copied = {run["config_hash"] for run in runs_of(server, experiment_id(server, "Pull copy/Tickets"))}
+    assert len(hashes) == 2 and copied == hashes
+
+
+def test_status_lists_no_sweep_once_all_have_finished_and_a_bad_key_is_a_clear_error(server):
+    result = server.cli("status")
+    assert result.returncode == 0 and "No sweep is running or paused." in result.stdout
+    refused = server.cli("status", "--api-key", "pl_wrong")
+    assert refused.returncode == 3 and "refused the API key" in refused.stderr and "Traceback" not in refused.stderr
+    assert textwrap.dedent(refused.stderr).count("\n") == 1

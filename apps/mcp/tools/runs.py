@@ -1,0 +1,231 @@
+"""Runs: the leaderboard, one run's detail, approval, forking and human scores."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from apps.core.errors import InvalidInput
+from apps.experiments.selectors import experiment_get
+from apps.mcp.registry import Args, Call, ToolSpec
+from apps.runs import selectors
+from apps.runs.leaderboard import leaderboard_rows
+from apps.runs.run_outputs import run_item_ids, run_item_outputs, run_summaries
+from apps.runs.services import runs as run_services
+from apps.runs.services.ratings import run_rate
+
+OUTPUT_ITEMS = 20  # items shown by get_run_detail; the web page and REST page through the rest
+
+
+class ScorerSummary(BaseModel):
+    mean: float | None
+    std: float | None
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+    errored: int
+    weight: float
+
+
+class LeaderboardRow(BaseModel):
+    rank: int
+    run_id: str
+    status: str
+    approved: bool
+    point: dict[str, Any] = Field(description="Parameter values by path.")
+    weighted_score: float | None
+    weighted_ci: list[float] | None
+    tied: bool
+    overlaps_previous: bool = Field(description="Its interval overlaps the row above's: not clearly worse.")
+    scores: dict[str, ScorerSummary]
+    tokens_in: int
+    tokens_out: int
+    cost_usd: str
+    mean_latency_ms: float | None
+
+
+class Leaderboard(BaseModel):
+    count: int
+    sort: str
+    results: list[LeaderboardRow]
+
+
+class StageOutput(BaseModel):
+    stage: str
+    model: str
+    output: str
+    error: str
+    latency_ms: int | None
+    cached: bool
+
+
+class ItemOutput(BaseModel):
+    item_id: str
+    repeat: int
+    stages: list[StageOutput]
+    scores: dict[str, float | None]
+
+
+class RunDetail(BaseModel):
+    id: str
+    experiment_id: str
+    sweep_id: str | None
+    status: str
+    approval: str
+    point: dict[str, Any]
+    config: dict[str, Any]
+    config_hash: str
+    weighted_score: float | None
+    scores: dict[str, ScorerSummary]
+    tokens_in: int
+    tokens_out: int
+    cost_usd: str
+    duration_ms: int | None
+    calls: int
+    cache_hits: int
+    error: str
+    items_total: int
+    outputs: list[ItemOutput] = Field(description=f"The first {OUTPUT_ITEMS} items' outputs and scores.")
+
+
+class RunState(BaseModel):
+    run_id: str
+    status: str
+    approval: str
+    weighted_score: float | None
+
+
+class Forked(BaseModel):
+    experiment_id: str
+    name: str
+    project_id: str
+
+
+class Rating(BaseModel):
+    scorer: str
+    value: float | None
+    item_id: str
+    weighted_score: float | None
+
+
+class LeaderboardArgs(Args):
+    experiment_id: uuid.UUID
+    sort: str = Field("weighted_score", max_length=100, description="weighted_score or a scorer's name.")
+    order: Literal["asc", "desc"] = "desc"
+    limit: int = Field(20, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class RunIdArgs(Args):
+    run_id: uuid.UUID
+
+
+class ForkArgs(RunIdArgs):
+    name: str | None = Field(None, max_length=200)
+    parameter_space: list[dict[str, Any]] = Field(default_factory=list, description="The fork's own axes.")
+
+
+class HumanScoreArgs(RunIdArgs):
+    thumbs: Literal["up", "down"] | None = None
+    stars: int | None = Field(None, ge=1, le=5)
+    scorer: str | None = Field(None, max_length=100, description="A human scorer's name (default: the first).")
+    item_id: str | None = Field(None, max_length=200, description="Rate one item; leave out to rate the run.")
+    repeat: int | None = Field(None, ge=0)
+    comment: str = Field("", max_length=5000)
+
+    @model_validator(mode="after")
+    def _one_rating(self):
+        if (self.thumbs is None) == (self.stars is None):
+            raise ValueError("thumbs: give either thumbs (up/down) or stars (1-5)")
+        return self
+
+
+def _summaries(rows) -> dict[str, ScorerSummary]:
+    return {s.scorer_name: ScorerSummary(mean=s.mean, std=s.std, n=s.n, ci_low=s.ci_low, ci_high=s.ci_high,
+                                         errored=s.errored, weight=s.weight) for s in rows}
+
+
+def get_leaderboard(call: Call, args: LeaderboardArgs) -> Leaderboard:
+    experiment = experiment_get(user=call.user, experiment_id=args.experiment_id)
+    names = set(experiment.spec.scoring.names()) | {"human"}
+    if args.sort != "weighted_score" and args.sort not in names:
+        raise InvalidInput(errors={"sort": [f"Sort by weighted_score or a scorer: {', '.join(sorted(names))}."]})
+    total, rows = leaderboard_rows(experiment=experiment, sort=args.sort, descending=args.order == "desc",
+                                   offset=args.offset, limit=args.limit)
+    return Leaderboard(count=total, sort=args.sort, results=[LeaderboardRow(
+        rank=row.rank, run_id=str(row.run.pk), status=row.run.status, approved=row.approved, point=row.run.point,
+        weighted_score=row.weighted_score, weighted_ci=list(row.weighted_ci) if row.weighted_ci else None,
+        tied=row.tied, overlaps_previous=row.overlaps_previous, scores=row.scores, tokens_in=row.run.tokens_in,
+        tokens_out=row.run.tokens_out, cost_usd=str(row.run.cost_estimate),
+        mean_latency_ms=None if row.mean_latency_ms is None else round(row.mean_latency_ms, 1),
+    ) for row in rows])
+
+
+def _item_outputs(run) -> tuple[int, list[ItemOutput]]:
+    ids = run_item_ids(run=run)
+    outputs = []
+    for item in run_item_outputs(run=run, item_ids=list(ids[:OUTPUT_ITEMS])):
+        for rep in item.repeats:
+            outputs.append(ItemOutput(
+                item_id=item.item_id, repeat=rep.repeat,
+                stages=[StageOutput(stage=s.stage_name, model=s.model_used, output=s.response_raw, error=s.error,
+                                    latency_ms=s.latency_ms, cached=s.cached) for s in rep.stages],
+                scores={score.scorer_name: score.value for score in rep.scores}))
+    return ids.count(), outputs
+
+
+def get_run_detail(call: Call, args: RunIdArgs) -> RunDetail:
+    run = selectors.run_get(user=call.user, run_id=args.run_id, outputs=False)
+    total, outputs = _item_outputs(run)
+    return RunDetail(
+        id=str(run.pk), experiment_id=str(run.experiment_id), sweep_id=str(run.sweep_id) if run.sweep_id else None,
+        status=run.status, approval=run.approval, point=run.point, config=run.config, config_hash=run.config_hash,
+        weighted_score=run.weighted_score, scores=_summaries(run_summaries(run=run)), tokens_in=run.tokens_in,
+        tokens_out=run.tokens_out, cost_usd=str(run.cost_estimate), duration_ms=run.duration_ms, calls=run.calls,
+        cache_hits=run.cache_hits, error=run.error, items_total=total, outputs=outputs)
+
+
+def _approval(value: str):
+    def set_approval(call: Call, args: RunIdArgs) -> RunState:
+        run = run_services.run_set_approval(run=selectors.run_get(user=call.user, run_id=args.run_id, outputs=False),
+                                            approval=value)
+        return RunState(run_id=str(run.pk), status=run.status, approval=run.approval,
+                        weighted_score=run.weighted_score)
+
+    return set_approval
+
+
+def fork_run(call: Call, args: ForkArgs) -> Forked:
+    run = selectors.run_get(user=call.user, run_id=args.run_id, outputs=False)
+    fork = run_services.experiment_fork(user=call.user, run=run, parameter_space=args.parameter_space,
+                                        name=args.name)
+    return Forked(experiment_id=str(fork.pk), name=fork.name, project_id=str(fork.project_id))
+
+
+def add_human_score(call: Call, args: HumanScoreArgs) -> Rating:
+    run = selectors.run_get(user=call.user, run_id=args.run_id, outputs=False)
+    rating = {"thumbs": args.thumbs} if args.thumbs is not None else {"stars": args.stars}
+    score = run_rate(user=call.user, run=run, rating=rating, scorer=args.scorer, item_id=args.item_id,
+                     repeat=args.repeat, comment=args.comment)
+    run.refresh_from_db(fields=["weighted_score"])
+    return Rating(scorer=score.scorer_name, value=score.value, item_id=score.item_id,
+                  weighted_score=run.weighted_score)
+
+
+TOOLS = [
+    ToolSpec("get_leaderboard", "Finished runs ranked by weighted score (or one scorer), with 95% confidence "
+             "intervals; rejected runs are left out.", LeaderboardArgs, Leaderboard, get_leaderboard, read_only=True,
+             idempotent=True),
+    ToolSpec("get_run_detail", "One run: its configuration, scores, tokens, cost and the outputs of its first "
+             "items.", RunIdArgs, RunDetail, get_run_detail, read_only=True, idempotent=True),
+    ToolSpec("approve_run", "Mark a run approved (preferred by exports among equals).", RunIdArgs, RunState,
+             _approval("approved"), idempotent=True),
+    ToolSpec("reject_run", "Reject a run: it leaves the leaderboard and is never exported.", RunIdArgs, RunState,
+             _approval("rejected"), idempotent=True),
+    ToolSpec("fork_run", "A new experiment whose stages are this run's configuration, with a new parameter space.",
+             ForkArgs, Forked, fork_run),
+    ToolSpec("add_human_score", "Rate a run (or one item of it) with thumbs or stars; updates its weighted score.",
+             HumanScoreArgs, Rating, add_human_score),
+]
