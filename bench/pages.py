@@ -15,7 +15,9 @@ SQL queries (CaptureQueriesContext):
 * the live view `web:experiment`,
 * the leaderboard partial (`web:experiment_leaderboard`, HX-Target experiment-leaderboard), first page,
 * the same sorted by a scorer (`?sort=keyword`),
-* run detail `web:run` of the median-ranked run.
+* run detail `web:run` of the median-ranked run,
+* and, reported beside them, the score chart partial (`web:experiment_chart`, HX-Target experiment-chart),
+  which the live view asks for once it has loaded.
 
 A page that answers anything but 200 stops the bench with its status and URL.
 
@@ -24,7 +26,7 @@ A page that answers anything but 200 stops the bench with its status and URL.
     .venv/bin/python bench/pages.py --runs 2000 --build-only      # check the data generator alone
 
 The last line printed is one JSON object: {"runs", "live_view_p50_ms", "leaderboard_p50_ms",
-"leaderboard_sorted_p50_ms", "run_detail_p50_ms", "max_queries"}.
+"leaderboard_sorted_p50_ms", "run_detail_p50_ms", "max_queries", "chart_p50_ms"}.
 """
 
 from __future__ import annotations
@@ -214,7 +216,7 @@ def _finished(run, *, index: int, items: list[dict], rng: random.Random, now, be
 
 def build(runs: int, *, seed: int = 7) -> dict:
     """The experiment, its sweep and `runs` completed runs with everything the pages read."""
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from apps.activity.models import Event
@@ -251,6 +253,9 @@ def build(runs: int, *, seed: int = 7) -> dict:
             tokens_in=sum(r["tokens_in"] for r in finished), tokens_out=sum(r["tokens_out"] for r in finished),
             cost_usd=sum(r["cost_estimate"] for r in finished))
         Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.COMPLETED)
+    if connection.vendor == "postgresql":  # what autovacuum does soon after a bulk load: fresh planner statistics
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     ranked = sorted(finished, key=lambda r: r["weighted_score"], reverse=True)
     counts = stored_counts(experiment)
     print(f"built in the database: {counts['runs']:,} completed runs, {counts['stage_results']:,} stage results, "
@@ -276,20 +281,22 @@ def _measure(client, label: str, url: str, *, headers: dict, warmup: int, reques
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times, queries = [], []
+    times, cpu, queries = [], [], []
     for n in range(warmup + requests):
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, headers=headers)
-            elapsed = time.perf_counter() - started
+            elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
         if response.status_code != 200:
             raise PageFailed(f"{label}: GET {url} answered {response.status_code}, not 200 "
                              "(is the page built? see apps/web/urls.py)")
         if n >= warmup:
             times.append(elapsed * 1000)
+            cpu.append(elapsed_cpu * 1000)
             queries.append(len(captured.captured_queries))
     times.sort()
     return {"page": label, "p50": statistics.median(times), "p90": times[int(len(times) * 0.9) - 1],
+            "cpu_p50": statistics.median(cpu),
             "max": times[-1], "queries": max(queries), "bytes": len(response.content)}
 
 
@@ -307,20 +314,23 @@ def measure(built: dict, *, warmup: int, requests: int) -> list[dict]:
         ("leaderboard", board, htmx),
         ("leaderboard sorted", f"{board}?sort={SCORERS[0]['name']}", htmx),
         ("run detail", reverse("web:run", args=[run.pk]), {}),
+        ("chart partial", reverse("web:experiment_chart", args=[experiment.pk]),
+         {"HX-Request": "true", "HX-Target": "experiment-chart"}),
     ]
     return [_measure(client, label, url, headers=headers, warmup=warmup, requests=requests)
             for label, url, headers in pages]
 
 
 def _report(built: dict, results: list[dict]) -> dict:
-    print(f"\n{'page':<20} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'queries':>8} {'KiB':>7}")
+    # CPU: this process's (with SQLite, the queries' too); on a busy machine it is steadier than wall time.
+    print(f"\n{'page':<20} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'cpu p50':>8} {'queries':>8} {'KiB':>7}")
     for r in results:
-        print(f"{r['page']:<20} {r['p50']:8.1f} {r['p90']:8.1f} {r['max']:8.1f} {r['queries']:8d} "
+        print(f"{r['page']:<20} {r['p50']:8.1f} {r['p90']:8.1f} {r['max']:8.1f} {r['cpu_p50']:8.1f} {r['queries']:8d} "
               f"{r['bytes'] / 1024:7.1f}")
     by = {r["page"]: round(r["p50"], 2) for r in results}
     return {"runs": built["runs"], "live_view_p50_ms": by["live view"], "leaderboard_p50_ms": by["leaderboard"],
             "leaderboard_sorted_p50_ms": by["leaderboard sorted"], "run_detail_p50_ms": by["run detail"],
-            "max_queries": max(r["queries"] for r in results)}
+            "max_queries": max(r["queries"] for r in results), "chart_p50_ms": by["chart partial"]}
 
 
 def main(argv: list[str] | None = None) -> None:

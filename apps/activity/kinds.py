@@ -25,7 +25,7 @@ class Kind(StrEnum):
     SWEEP_FAILED = "experiment.failed", True, "A sweep failed after its driver kept crashing."
     NEW_BEST = "new_best_found", True, "A run beat every earlier run's weighted score."
     BUDGET_EXHAUSTED = "budget.exhausted", True, "A token or cost budget was reached."
-    HUMAN_NEEDED = "human_needed", True, "An agent asks for a human's review (not emitted yet)."
+    HUMAN_NEEDED = "human_needed", True, "An agent asks for a human's review, with a reason."
     RUN_FAILED = "run.failed", True, "A run ended in an error."
     # Timeline only.
     SWEEP_RESUMED = "experiment.resumed", False, "A paused sweep resumed."
@@ -39,6 +39,7 @@ class Kind(StrEnum):
     RUN_CACHED = "run.cached", False, "A run finished from cached calls only."
     RUN_APPROVED = "run.approved", False, "A run was approved."
     RUN_REJECTED = "run.rejected", False, "A run was rejected."
+    RUN_APPROVAL_CLEARED = "run.approval_cleared", False, "A run's approval or rejection was withdrawn."
     RUN_RATED = "run.rated", False, "A human rated a run's output."
     CACHE_INVALIDATED = "cache.invalidated", False, "Cached responses were deleted."
     GUIDED_BATCH = "sweep.batch_planned", False, "A guided sweep planned its next batch."

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.serializers import runs as serializers
+from apps.core.errors import InvalidInput
 from apps.experiments.selectors import experiment_get
 from apps.runs import selectors
 from apps.runs.models import Run, Sweep
 from apps.runs.services import runs as run_services
 from apps.runs.services import sweeps
 from apps.runs.services.dry_run import sweep_dry_run, sweep_space_resolve
+from apps.runs.summaries import active_sweeps
 
 
 def _viewer(request) -> dict:
@@ -112,6 +114,29 @@ class ExperimentSweepsApi(_ViewerContext, ListAPIView):
         experiment = experiment_get(user=self.request.user, experiment_id=self.kwargs["experiment_id"])
         return selectors.sweep_list(user=self.request.user, experiment_id=experiment.pk).select_related(
             "experiment__project")
+
+
+ACTIVE = (Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED)
+
+
+@extend_schema(parameters=[OpenApiParameter(
+    "status", str, description="Comma-separated (or repeated): pending, running, paused. Default: all three.")])
+class ActiveSweepsApi(_ViewerContext, ListAPIView):
+    """Your sweeps that have not finished (queued, running or paused), newest first, across experiments."""
+
+    serializer_class = serializers.ActiveSweepOutput
+    guest_readable = True
+    queryset = Sweep.objects.none()  # for schema introspection; requests use the selector
+
+    def get_queryset(self):
+        wanted = {part.strip() for value in self.request.query_params.getlist("status") for part in value.split(",")
+                  if part.strip()}
+        unknown = sorted(wanted - set(ACTIVE))
+        if unknown:
+            raise InvalidInput(errors={"status": [
+                f"Not an unfinished sweep status: {', '.join(unknown)} (use {', '.join(ACTIVE)})."]})
+        qs = active_sweeps(user=self.request.user)
+        return qs.filter(status__in=wanted) if wanted else qs
 
 
 class SweepDetailApi(APIView):

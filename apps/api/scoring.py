@@ -63,6 +63,8 @@ class LeaderboardRowOutput(serializers.Serializer):
     weighted_ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True)
     tied = serializers.BooleanField()
     overlaps_previous = serializers.BooleanField(help_text="Its interval overlaps the row above's.")
+    overlaps_leader = serializers.BooleanField(
+        help_text="Its interval overlaps #1's: not clearly worse than the best (weighted order only; false for #1).")
     scores = serializers.DictField(child=ScorerSummaryOutput(), help_text="By scorer name.")
     tokens_in = serializers.IntegerField()
     tokens_out = serializers.IntegerField()
@@ -96,7 +98,8 @@ def leaderboard_row_json(row, *, hide_endpoints: bool) -> dict:
         "point": point_endpoints_masked(run.point) if hide_endpoints else run.point,
         "weighted_score": row.weighted_score,
         "weighted_ci": list(row.weighted_ci) if row.weighted_ci else None,
-        "tied": row.tied, "overlaps_previous": row.overlaps_previous, "scores": row.scores,
+        "tied": row.tied, "overlaps_previous": row.overlaps_previous,
+        "overlaps_leader": row.overlaps_leader, "scores": row.scores,
         "tokens_in": run.tokens_in, "tokens_out": run.tokens_out, "cost_usd": str(run.cost_estimate),
         "duration_ms": run.duration_ms,
         "mean_latency_ms": round(row.mean_latency_ms, 1) if row.mean_latency_ms is not None else None,

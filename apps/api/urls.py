@@ -55,6 +55,7 @@ urlpatterns = [
     path("experiments/<uuid:experiment_id>/runs", runs.ExperimentRunsApi.as_view(), name="experiment-runs"),
     path("experiments/<uuid:experiment_id>/sweeps", runs.ExperimentSweepsApi.as_view(), name="experiment-sweeps"),
     path("experiments/<uuid:experiment_id>/cache", runs.ExperimentCacheApi.as_view(), name="experiment-cache"),
+    path("sweeps/active", runs.ActiveSweepsApi.as_view(), name="sweeps-active"),
     path("sweeps/<uuid:sweep_id>", runs.SweepDetailApi.as_view(), name="sweep-detail"),
     path("experiments/<uuid:experiment_id>/leaderboard", scoring.LeaderboardApi.as_view(), name="leaderboard"),
     path("experiments/<uuid:experiment_id>/rescore", scoring.RescoreApi.as_view(), name="experiment-rescore"),

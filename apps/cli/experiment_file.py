@@ -6,11 +6,14 @@ is reported at the line of the value it is about (see `Problem` and `ExperimentF
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from apps.cli.samples import samples_load
+from apps.cli.secrets import placeholders, resolved
 from apps.cli.yamlfile import FileError, Located, load_file
 
 TOP_KEYS = ("project", "name", "description", "samples", "samples_file", "stages", "scorers", "parameter_space",
@@ -46,6 +49,7 @@ class ExperimentFile:
     source: Located
     samples_source: Located | None = None
     problems: list[Problem] = field(default_factory=list)
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)  # fills ${ENV:NAME} in scorer options
 
     @property
     def data(self) -> dict:
@@ -104,7 +108,7 @@ class ExperimentFile:
         elif "samples" in data:
             body["sample_data"] = data["samples"]
         body["pipeline_stages"] = [_copy(stage) for stage in _list(data.get("stages"))]
-        body["scoring_config"] = {"scorers": [_copy(s) for s in _list(data.get("scorers"))]}
+        body["scoring_config"] = {"scorers": [resolved(_copy(s), self.env) for s in _list(data.get("scorers"))]}
         body["parameter_space"] = [_copy(axis) for axis in _list(data.get("parameter_space"))]
         if "repeats" in data:
             body["repeats"] = data["repeats"]
@@ -116,10 +120,11 @@ class ExperimentFile:
         return body
 
 
-def experiment_file_load(path: Path) -> ExperimentFile:
-    """Read and check the file's shape (keys, types, the samples file); `problems` lists what is wrong."""
+def experiment_file_load(path: Path, *, env: Mapping[str, str] | None = None) -> ExperimentFile:
+    """Read and check the file's shape (keys, types, the samples file, the variables its placeholders name);
+    `problems` lists what is wrong."""
     source = load_file(path)
-    experiment = ExperimentFile(source=source)
+    experiment = ExperimentFile(source=source, **({"env": env} if env is not None else {}))
     data = source.data
     if not isinstance(data, dict):
         experiment.problem((), "the file must be a mapping with project, name and stages")
@@ -145,6 +150,11 @@ def experiment_file_load(path: Path) -> ExperimentFile:
     for key in ("scorers", "parameter_space"):
         if key in data and not isinstance(data[key], list):
             experiment.problem((key,), "must be a list")
+    for i, scorer in enumerate(_list(data.get("scorers"))):
+        options = scorer.get("options") if isinstance(scorer, dict) else None
+        for where, name in placeholders(options, ("scorers", i, "options")):
+            if name not in experiment.env:
+                experiment.problem(where, f"environment variable {name} is not set (it fills ${{ENV:{name}}})")
     budgets = data.get("budgets")
     if budgets is not None:
         if not isinstance(budgets, dict):

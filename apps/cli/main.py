@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
 
     cmd = sub.add_parser("apply", help="create or update the experiment a file describes")
     cmd.add_argument("file")
+    cmd.add_argument("--force", action="store_true",
+                     help="send every field even when nothing looks changed (e.g. a new secret value)")
 
     cmd = sub.add_parser("sweep", help="apply a file and start a sweep; --wait to follow it and rank the runs")
     cmd.add_argument("file")

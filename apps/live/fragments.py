@@ -41,10 +41,12 @@ TOTALS_KINDS = frozenset({
     Kind.SWEEP_COMPLETED, Kind.SWEEP_STOPPED, Kind.SWEEP_FAILED, Kind.SWEEP_PAUSED,
 })
 BESTS_KINDS = frozenset({Kind.NEW_BEST})
+# A sweep begins or ends: the live view's start panel goes or comes back.
+START_KINDS = frozenset({Kind.SWEEP_STARTED, Kind.SWEEP_COMPLETED, Kind.SWEEP_STOPPED, Kind.SWEEP_FAILED})
 # What changes a run's leaderboard row or the score chart.
 SCORE_KINDS = frozenset({
     Kind.RUN_COMPLETED, Kind.RUN_CACHED, Kind.RUN_FAILED, Kind.NEW_BEST, Kind.RUN_APPROVED, Kind.RUN_REJECTED,
-    Kind.RUN_RATED, Kind.RESCORE_PROGRESS, Kind.RESCORE_COMPLETED,
+    Kind.RUN_APPROVAL_CLEARED, Kind.RUN_RATED, Kind.RESCORE_PROGRESS, Kind.RESCORE_COMPLETED,
 })
 
 # The dashboard's regions are the page's own partials (web/dashboard.html), shared by template name.
@@ -63,6 +65,8 @@ FRAGMENTS: dict[Scope, list[Fragment]] = {
                  contexts.experiment_timeline_context),
         Fragment("web/experiments/live.html#experiment-progress", "experiment-progress",
                  contexts.experiment_progress_context, SWEEP_KINDS),
+        Fragment("web/experiments/live.html#experiment-start", "experiment-start",
+                 contexts.experiment_progress_context, START_KINDS),
         Fragment("web/experiments/leaderboard.html#leaderboard-inbox", "leaderboard-inbox",
                  contexts.experiment_leaderboard_context, SCORE_KINDS,
                  rows="web/experiments/leaderboard.html#leaderboard-row"),

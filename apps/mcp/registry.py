@@ -31,6 +31,12 @@ class Args(ArgModelBase):
 
     model_config = ConfigDict(extra="forbid")
 
+    def model_dump_one_level(self) -> dict[str, Any]:
+        # Only what the caller sent (invoke fills in the defaults), so a tool can tell an explicit null, which
+        # clears a value as in a REST PATCH, from an argument left out.
+        return {name: value for name, value in super().model_dump_one_level().items()
+                if name in self.model_fields_set}
+
 
 class Strict(BaseModel):
     """A nested argument object, as strict as the top level."""
@@ -59,12 +65,12 @@ class ToolSpec:
     read_only: bool = False
     destructive: bool = False
     idempotent: bool = False
+    open_world: bool = False  # true for the tools that call the user's LLM endpoints
 
     @property
     def annotations(self) -> ToolAnnotations:
-        # open_world is false for every tool: they act on this server's data (LLM calls are its business).
         return ToolAnnotations(read_only_hint=self.read_only, destructive_hint=self.destructive,
-                               idempotent_hint=self.idempotent, open_world_hint=False)
+                               idempotent_hint=self.idempotent, open_world_hint=self.open_world)
 
 
 def error_text(exc: ServiceError) -> str:

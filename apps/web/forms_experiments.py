@@ -18,7 +18,7 @@ from apps.web.builder import Draft, RoutedErrors, axis_paths, stage_variables
 
 # The live count of combinations follows every field it depends on (see web:experiment_space_count).
 COUNT_ATTRS = {
-    "hx-post": reverse_lazy("web:experiment_space_count"), "hx-trigger": "change, keyup changed delay:300ms",
+    "hx-post": reverse_lazy("web:experiment_space_count"), "hx-trigger": "change, input changed delay:300ms",
     "hx-target": "#builder-space-count", "hx-swap": "outerHTML",
 }
 

@@ -86,6 +86,14 @@ class SweepOutput(_OwnerOnlyEndpoints, serializers.ModelSerializer):
         return data
 
 
+class ActiveSweepOutput(SweepOutput):
+    experiment_name = serializers.CharField(source="experiment.name", read_only=True)
+    project_name = serializers.CharField(source="experiment.project.name", read_only=True)
+
+    class Meta(SweepOutput.Meta):
+        fields = [*SweepOutput.Meta.fields, "experiment_name", "project_name"]
+
+
 class RunListOutput(_OwnerOnlyEndpoints, serializers.ModelSerializer):
     class Meta:
         model = Run

@@ -10,6 +10,7 @@ from typing import Any
 from apps.cli.client import Api, ApiError
 from apps.cli.commands.prepare import FileInvalid, located, prepare
 from apps.cli.lookup import experiment_find, project_find
+from apps.cli.secrets import MASK
 
 CONFIG_FIELDS = ("name", "description", "sample_data", "pipeline_stages", "scoring_config", "parameter_space",
                  "repeats", "budget_tokens", "budget_usd")
@@ -22,7 +23,7 @@ class Applied:
     changed: list[str]
 
 
-def apply_file(api: Api, path: Path) -> Applied:
+def apply_file(api: Api, path: Path, *, force: bool = False) -> Applied:
     prepared = prepare(api, path)
     project = project_find(api, prepared.file.project)
     if project is None:
@@ -34,8 +35,10 @@ def apply_file(api: Api, path: Path) -> Applied:
             created = api.post("/experiments", {"project": project["id"], **prepared.body})
             return Applied(experiment=created, outcome="created", changed=list(CONFIG_FIELDS))
         current = api.get(f"/experiments/{existing['id']}")
-        changed = [field for field in CONFIG_FIELDS
-                   if _comparable(field, current.get(field)) != _comparable(field, prepared.normalized.get(field))]
+        # The server shows secret values masked, so a secret is compared as masked too: --force sends them.
+        changed = list(CONFIG_FIELDS) if force else [
+            field for field in CONFIG_FIELDS if _comparable(field, current.get(field)) != _comparable(
+                field, _masked_like(prepared.normalized.get(field), current.get(field)))]
         if not changed:
             return Applied(experiment=current, outcome="unchanged", changed=[])
         updated = api.patch(f"/experiments/{existing['id']}", {field: prepared.body.get(field) for field in changed})
@@ -44,6 +47,17 @@ def apply_file(api: Api, path: Path) -> Applied:
         if exc.status != 400:
             raise
         raise FileInvalid(located(prepared.file, exc)) from None
+
+
+def _masked_like(value: Any, shown: Any) -> Any:
+    """`value` with MASK wherever the server's copy `shown` has MASK in its place."""
+    if shown == MASK and isinstance(value, str):
+        return MASK
+    if isinstance(value, dict) and isinstance(shown, dict):
+        return {key: _masked_like(item, shown.get(key)) for key, item in value.items()}
+    if isinstance(value, list) and isinstance(shown, list) and len(value) == len(shown):
+        return [_masked_like(item, other) for item, other in zip(value, shown, strict=True)]
+    return value
 
 
 def _comparable(field: str, value: Any) -> Any:
@@ -55,7 +69,7 @@ def _comparable(field: str, value: Any) -> Any:
 
 
 def run(args, api_factory) -> int:
-    applied = apply_file(api_factory(), Path(args.file))
+    applied = apply_file(api_factory(), Path(args.file), force=args.force)
     experiment = applied.experiment
     detail = f" ({', '.join(applied.changed)})" if applied.outcome == "updated" else ""
     print(f"{applied.outcome}: {experiment['project_name']}/{experiment['name']} {experiment['id']}{detail}")

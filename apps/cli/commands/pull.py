@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from apps.cli.lookup import endpoint_ids_by_label, experiment_resolve
+from apps.cli.secrets import masked_to_placeholders
 from apps.cli.yamlfile import dump
 
 
@@ -33,6 +34,7 @@ def experiment_document(experiment: dict, labels: dict[str, str]) -> dict:
     for scorer in scorers:
         if isinstance(scorer.get("options"), dict) and scorer["options"].get("endpoint"):
             scorer["options"]["endpoint"] = label(scorer["options"]["endpoint"])
+    secrets = masked_to_placeholders(scorers)
     space = copy.deepcopy(experiment.get("parameter_space") or [])
     for axis in space:
         if str(axis.get("path", "")).endswith(".endpoint") and isinstance(axis.get("values"), list):
@@ -51,6 +53,9 @@ def experiment_document(experiment: dict, labels: dict[str, str]) -> dict:
     budgets = {key: float(value) if key == "usd" else value for key, value in budgets.items() if value is not None}
     if budgets:
         document["budgets"] = budgets
+    if secrets:
+        print(f"note: secret scorer options are written as ${{ENV:NAME}} placeholders; set {', '.join(secrets)} "
+              "before applying the file", file=sys.stderr)
     if unknown:
         print(f"warning: endpoint id(s) {', '.join(sorted(unknown))} have no label you own; kept as ids",
               file=sys.stderr)

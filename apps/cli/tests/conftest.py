@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,16 +21,47 @@ COMMAND = ROOT / ".venv/bin/promptlooper"
 ENDPOINT_LABEL = "Fake"
 
 
+# Run by manage.py on the live server's database: a second account (standing in for another server) and its key.
+SECOND_ACCOUNT = """
+from apps.accounts.models import User
+from apps.accounts.services import api_key_create
+user = User.objects.create_user(username="second", password="a long second passphrase")
+print(api_key_create(user=user, name="ci")[1])
+"""
+
+
 @dataclass(frozen=True)
 class Server:
     stack: LiveStack
     key: str
     api: httpx.Client
 
-    def cli(self, *args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-        env = {**os.environ, "PROMPTLOOPER_URL": self.stack.base_url, "PROMPTLOOPER_API_KEY": self.key}
+    def cli(self, *args: str, cwd: Path | None = None, timeout: float = 120, key: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, **(env or {}), "PROMPTLOOPER_URL": self.stack.base_url,
+               "PROMPTLOOPER_API_KEY": key or self.key}
         return subprocess.run([str(COMMAND), *args], capture_output=True, text=True, env=env, cwd=cwd,
                               timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    api: httpx.Client
+
+
+@pytest.fixture(scope="package")
+def second_account(server, fake_llm_session) -> Iterator[Account]:
+    """Another user of the same server with an endpoint of the same label (and a different id)."""
+    created = subprocess.run([sys.executable, "manage.py", "shell", "-c", SECOND_ACCOUNT], cwd=ROOT,
+                             env=server.stack._env, capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    with httpx.Client(base_url=f"{server.stack.base_url}/api/v1", headers={"Authorization": f"Bearer {key}"},
+                      timeout=30) as api:
+        api.post("/endpoints", json={"label": ENDPOINT_LABEL, "base_url": fake_llm_session.base_url}
+                 ).raise_for_status()
+        yield Account(key=key, api=api)
 
 
 @pytest.fixture(scope="package")

@@ -183,3 +183,78 @@ def test_status_lists_no_sweep_once_all_have_finished_and_a_bad_key_is_a_clear_e
     refused = server.cli("status", "--api-key", "pl_wrong")
     assert refused.returncode == 3 and "refused the API key" in refused.stderr and "Traceback" not in refused.stderr
     assert textwrap.dedent(refused.stderr).count("\n") == 1
+
+
+def experiment_id_for(api, ref: str) -> str:
+    project, name = ref.split("/")
+    pid = next(p["id"] for p in api.get("/projects", params={"search": project}).json()["results"]
+               if p["name"] == project)
+    return next(e["id"] for e in api.get("/experiments", params={"project": pid}).json()["results"]
+                if e["name"] == name)
+
+
+def hashes_of(api, ref: str) -> set[str]:
+    runs = api.get(f"/experiments/{experiment_id_for(api, ref)}/runs", params={"page_size": 500}).json()["results"]
+    return {run["config_hash"] for run in runs}
+
+
+def test_a_pulled_file_applied_by_another_account_plans_runs_with_the_same_config_hashes(
+        server, second_account, tmp_path):
+    path = experiment_file(tmp_path, project="Across")
+    path.write_text(path.read_text().replace("  - path: stages.0.prompt_template", (
+        "  - path: stages.0.endpoint\n    values: [Fake]\n  - path: stages.0.prompt_template")))
+    assert server.cli("sweep", str(path), "--wait").returncode == 0
+    pulled = tmp_path / "pulled.yaml"
+    assert server.cli("pull", "Across/Tickets", "-o", str(pulled)).returncode == 0
+
+    applied = server.cli("sweep", str(pulled), "--wait", key=second_account.key)
+    assert applied.returncode == 0, applied
+    assert "created: Across/Tickets" in applied.stderr
+    ours, theirs = hashes_of(server.api, "Across/Tickets"), hashes_of(second_account.api, "Across/Tickets")
+    assert len(ours) == 2 and theirs == ours
+    mine = server.api.get("/endpoints").json()["results"][0]["id"]
+    other = second_account.api.get("/endpoints").json()["results"][0]["id"]
+    assert mine != other  # the same label, not the same endpoint
+
+
+def test_pulled_secrets_are_placeholders_that_apply_fills_from_the_environment(server, second_account, tmp_path):
+    path = experiment_file(tmp_path, project="Secrets")
+    path.write_text(path.read_text().replace("parameter_space:", (
+        "  - type: webhook\n    name: review\n    options:\n      url: https://scores.example.com/score\n"
+        "      headers: {Authorization: Bearer s3cret}\nparameter_space:")))
+    assert server.cli("apply", str(path)).returncode == 0
+    pulled = tmp_path / "pulled.yaml"
+    result = server.cli("pull", "Secrets/Tickets", "-o", str(pulled))
+    assert result.returncode == 0 and "set REVIEW_HEADERS_AUTHORIZATION" in result.stderr
+    assert "s3cret" not in pulled.read_text()
+    assert yaml.safe_load(pulled.read_text())["scorers"][1]["options"]["headers"] == {
+        "Authorization": "${ENV:REVIEW_HEADERS_AUTHORIZATION}"}
+
+    unset = server.cli("apply", str(pulled), key=second_account.key)
+    assert unset.returncode == 2 and "environment variable REVIEW_HEADERS_AUTHORIZATION is not set" in unset.stderr
+    assert f"{pulled}:" in unset.stderr
+
+    env = {"REVIEW_HEADERS_AUTHORIZATION": "Bearer other"}
+    first = server.cli("apply", str(pulled), key=second_account.key, env=env)
+    assert first.returncode == 0 and first.stdout.startswith("created: Secrets/Tickets"), first
+    # The server shows the secret masked: compared masked, a second apply changes nothing.
+    assert server.cli("apply", str(pulled), key=second_account.key, env=env).stdout.startswith("unchanged:")
+    forced = server.cli("apply", str(pulled), "--force", key=second_account.key, env=env)
+    assert forced.returncode == 0 and forced.stdout.startswith("updated: Secrets/Tickets"), forced
+
+
+def test_a_sweep_paused_by_its_budget_fails_the_wait_with_the_reason_and_status_lists_it(server, tmp_path):
+    path = experiment_file(tmp_path, project="Budget", variants=(
+        '      - "REPLY: budget one {{ input }}"', '      - "REPLY: budget two {{ input }}"'))
+    path.write_text(path.read_text().replace("repeats: 1", "repeats: 1\nbudgets:\n  tokens: 1"))
+    result = server.cli("sweep", str(path), "--wait", "--fail-under", "0")
+    assert result.returncode == 1, result
+    assert "the sweep ended paused (token budget of 1 reached" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    status = server.cli("status")
+    assert status.returncode == 0, status
+    row = next(line for line in status.stdout.splitlines() if line.startswith("Budget/Tickets"))
+    assert "paused (token budget of 1 reached" in row and "grid" in row
+    server.api.post(f"/experiments/{experiment_id(server, 'Budget/Tickets')}/stop").raise_for_status()
+    assert "No sweep is running or paused." in server.cli("status").stdout

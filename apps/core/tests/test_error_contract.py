@@ -209,7 +209,8 @@ def test_no_app_defines_its_own_service_exception():
     internal = {"RunUnexecutable", "BodyTooLarge"}
     own = set()
     for path in _python_files(APPS):
-        if path.parts[len(APPS.parts)] in ("engine", "fakellm"):
+        # The engine and the fake server import no app; the CLI is a REST client that imports no Django code.
+        if path.parts[len(APPS.parts)] in ("engine", "fakellm", "cli"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and any(ast.unparse(base) == "Exception" for base in node.bases):

@@ -80,10 +80,16 @@ class JsonTemplate:
 
 
 class PointConfigs:
-    """`config(point)` is `apply_point(base, point)`; `texts(point)` is the JSON planning stores and hashes."""
+    """`config(point)` is `apply_point(base, point)`; `texts(point)` is the JSON planning stores and hashes.
 
-    def __init__(self, base: dict, paths: list[str], *, hash_wrap: Callable[[dict], Any]) -> None:
+    `hash_values` (per path) gives the value the hash shows instead of the point's own; `hash_wrap` must
+    map those paths alike, since it sees whole configs when a point does not fit the shared shape.
+    """
+
+    def __init__(self, base: dict, paths: list[str], *, hash_wrap: Callable[[dict], Any],
+                 hash_values: dict[str, Callable[[Any], Any]] | None = None) -> None:
         self.base, self.paths, self.hash_wrap = base, tuple(paths), hash_wrap
+        self.hash_values = [(hash_values or {}).get(path) for path in self.paths]
         token = uuid.uuid4().hex
         slots = [f"__plan_slot_{token}_{i}__" for i in range(len(self.paths))]
         self.memos: list[dict] = [{} for _ in self.paths]
@@ -111,16 +117,16 @@ class PointConfigs:
             config = apply_point(self.base, point)
             return canonical_json(self.hash_wrap(config)), json.dumps(config), json.dumps(point)
         canonical, plain = [], []
-        for memo, value in zip(self.memos, point.values(), strict=True):
+        for memo, mapped, value in zip(self.memos, self.hash_values, point.values(), strict=True):
             key = (value.__class__, value)  # 1, 1.0 and True are equal keys but encode differently
             try:
                 pair = memo[key]
             except KeyError:
-                pair = (canonical_json(value), json.dumps(value))
+                pair = (canonical_json(value if mapped is None else mapped(value)), json.dumps(value))
                 if not (value.__class__ is float and value == 0):  # -0.0 == 0.0, yet dumps differ
                     memo[key] = pair
             except TypeError:  # unhashable: a list or dict value
-                pair = (canonical_json(value), json.dumps(value))
+                pair = (canonical_json(value if mapped is None else mapped(value)), json.dumps(value))
             canonical.append(pair[0])
             plain.append(pair[1])
         return (self.hash_template.render(canonical), self.config_template.render(plain),

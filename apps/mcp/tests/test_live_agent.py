@@ -61,7 +61,8 @@ async def call(session: ClientSession, name: str, arguments: dict, **kwargs) -> 
 
 async def agent_session(session: ClientSession, fake_llm, label: str) -> dict:
     """create project → experiment (5 temperatures × 2 models, embedding similarity) → grid sweep with
-    progress → leaderboard → the best configuration as .env. Returns what the agent saw."""
+    progress → leaderboard → the best configuration as .env → that configuration again as one run (cached),
+    waited for. Returns what the agent saw."""
     endpoint = await call(session, "configure_endpoint", {"label": label, "base_url": fake_llm.base_url})
     models = await call(session, "list_models", {"endpoint_id": endpoint["id"]})
     assert set(MODELS) <= set(models["models"])
@@ -89,7 +90,17 @@ async def agent_session(session: ClientSession, fake_llm, label: str) -> dict:
     leaderboard = await call(session, "get_leaderboard", {"experiment_id": experiment["id"]})
     export = await call(session, "export_best_config", {"experiment_id": experiment["id"], "format": "env"})
     status = await call(session, "get_experiment_status", {"experiment_id": experiment["id"]})
-    return {"sweep": sweep, "progress": progress, "leaderboard": leaderboard, "export": export, "status": status}
+    single_progress: list[tuple[float, float | None]] = []
+
+    async def on_single_progress(done: float, total: float | None, message: str | None) -> None:
+        single_progress.append((done, total))
+
+    # The best configuration once more, as one run: every call is already in the cache.
+    single = await call(session, "run_single", {"experiment_id": experiment["id"], "wait": True, "timeout_s": 60,
+                                                "point": leaderboard["results"][0]["point"]},
+                        progress_callback=on_single_progress)
+    return {"sweep": sweep, "progress": progress, "leaderboard": leaderboard, "export": export, "status": status,
+            "single": single, "single_progress": single_progress}
 
 
 def assert_the_agent_saw_a_finished_ranked_sweep(seen: dict) -> None:
@@ -109,6 +120,11 @@ def assert_the_agent_saw_a_finished_ranked_sweep(seen: dict) -> None:
     assert seen["export"]["filename"].endswith(".env")
     assert best["stages.0.model"] in env and str(best["stages.0.params.temperature"]) in env
     assert seen["status"]["sweep"]["runs_done"] == total
+    single = seen["single"]
+    assert single["finished"] and single["status"] == "cached", single
+    assert single["cache_hits"] == 3 and single["tokens_in"] == 0 and single["point"] == best
+    assert single["weighted_score"] == pytest.approx(rows[0]["weighted_score"])
+    assert seen["single_progress"][-1] == (1, 1)
 
 
 async def test_an_agent_runs_the_example_session_over_streamable_http(stack, api_key, fake_llm):

@@ -80,7 +80,8 @@ def list_models(call: Call, args: EndpointIdArgs) -> ModelList:
 
 TOOLS = [
     ToolSpec("configure_endpoint", "Add an LLM endpoint (OpenAI-compatible or Anthropic) or change one. The API "
-             "key is stored encrypted and never returned.", ConfigureEndpointArgs, EndpointOut, configure_endpoint),
+             "key is stored encrypted and never returned.", ConfigureEndpointArgs, EndpointOut, configure_endpoint,
+             destructive=True),  # changing an endpoint overwrites its URL, key or prices
     ToolSpec("list_models", "Ask an endpoint which models it serves (also tests that it answers).",
-             EndpointIdArgs, ModelList, list_models, read_only=True, idempotent=True),
+             EndpointIdArgs, ModelList, list_models, read_only=True, idempotent=True, open_world=True),
 ]

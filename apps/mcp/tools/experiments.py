@@ -91,19 +91,24 @@ class ListExperimentsArgs(Args):
 
 
 class ExperimentFields(Args):
-    description: str | None = Field(None, max_length=20_000)
-    sample_data: list[dict[str, Any]] | None = Field(None, description=CONFIG_HELP["sample_data"])
-    pipeline_stages: list[dict[str, Any]] | None = Field(None, description=CONFIG_HELP["pipeline_stages"])
-    scoring_config: dict[str, Any] | None = Field(None, description=CONFIG_HELP["scoring_config"])
-    parameter_space: list[dict[str, Any]] | None = Field(None, description=CONFIG_HELP["parameter_space"])
-    repeats: int | None = Field(None, ge=1, description="Each item is run this many times per configuration.")
-    budget_tokens: int | None = Field(None, ge=1, description="Pause a sweep once it has spent this many tokens.")
-    budget_usd: float | None = Field(None, gt=0, description="Pause a sweep once it has cost this much (USD).")
+    """The config fields. Left out: unchanged. Only the budgets take null, which removes the budget (REST PATCH)."""
+
+    # `Field(None)` on a non-nullable type: the default means "not sent", while an explicit null is refused.
+    description: str = Field(None, max_length=20_000)
+    sample_data: list[dict[str, Any]] = Field(None, description=CONFIG_HELP["sample_data"])
+    pipeline_stages: list[dict[str, Any]] = Field(None, description=CONFIG_HELP["pipeline_stages"])
+    scoring_config: dict[str, Any] = Field(None, description=CONFIG_HELP["scoring_config"])
+    parameter_space: list[dict[str, Any]] = Field(None, description=CONFIG_HELP["parameter_space"])
+    repeats: int = Field(None, ge=1, description="Each item is run this many times per configuration.")
+    budget_tokens: int | None = Field(None, ge=1, description="Pause a sweep once it has spent this many tokens; "
+                                                              "null removes the budget.")
+    budget_usd: float | None = Field(None, gt=0, description="Pause a sweep once it has cost this much (USD); "
+                                                             "null removes the budget.")
 
     def given(self) -> dict[str, Any]:
-        """The fields the caller set (null means "leave as it is")."""
-        return {name: value for name, value in self.__dict__.items()
-                if value is not None and name not in ("project_id", "experiment_id")}
+        """The fields the caller sent, nulls included."""
+        return {name: getattr(self, name) for name in self.model_fields_set
+                if name not in ("project_id", "experiment_id")}
 
 
 class CreateExperimentArgs(ExperimentFields):
@@ -114,7 +119,7 @@ class CreateExperimentArgs(ExperimentFields):
 
 class UpdateExperimentArgs(ExperimentFields):
     experiment_id: uuid.UUID
-    name: str | None = Field(None, max_length=200)
+    name: str = Field(None, max_length=200)
 
 
 class ExperimentIdArgs(Args):
@@ -178,8 +183,9 @@ TOOLS = [
              "parameter space to sweep. Errors name the field (e.g. pipeline_stages.0.prompt_template).",
              CreateExperimentArgs, ExperimentOut, create_experiment),
     ToolSpec("update_experiment", "Change the given fields of an experiment (others keep their values); the "
-             "merged configuration is validated as a whole. New scorers or weights re-score stored outputs.",
-             UpdateExperimentArgs, ExperimentOut, update_experiment, idempotent=True),
+             "merged configuration is validated as a whole. budget_tokens or budget_usd null removes that budget. "
+             "New scorers or weights re-score stored outputs.",
+             UpdateExperimentArgs, ExperimentOut, update_experiment, destructive=True, idempotent=True),
     ToolSpec("get_experiment_status", "An experiment's status, its latest sweep's progress (runs, tokens, cost, "
              "cache hits, ETA) and its best runs so far.", ExperimentIdArgs, ExperimentStatus,
              get_experiment_status, read_only=True, idempotent=True),

@@ -53,10 +53,10 @@ def compare_runs(call: Call, args: CompareArgs) -> Comparison:
 
 
 TOOLS = [
-    # Not read-only: every export is recorded in the project's export history.
+    # Neither read-only nor idempotent: every export adds a row to the project's export history.
     ToolSpec("export_best_config", "Export the best run's configuration (approved runs first among equals) as a "
              ".env, JSON or YAML file, or a markdown report with confidence intervals and cost.", ExportArgs, Export,
-             export_best_config, idempotent=True),
+             export_best_config),
     ToolSpec("compare_runs", "Compare two runs: what differs in their configuration, their outputs item by item, "
              "their scores and totals.", CompareArgs, Comparison, compare_runs, read_only=True, idempotent=True),
 ]

@@ -1,20 +1,25 @@
-"""Runs: the leaderboard, one run's detail, approval, forking and human scores."""
+"""Runs: one configuration run now, the leaderboard, one run's detail, approval, forking and human scores."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, Literal
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from pydantic import BaseModel, Field, model_validator
 
 from apps.core.errors import InvalidInput
 from apps.experiments.selectors import experiment_get
 from apps.mcp.registry import Args, Call, ToolSpec
+from apps.mcp.tools.sweeps import MAX_WAIT_S, sweep_out, sweep_wait
 from apps.runs import selectors
 from apps.runs.leaderboard import leaderboard_rows
+from apps.runs.models import Run
 from apps.runs.run_outputs import run_item_ids, run_item_outputs, run_summaries
 from apps.runs.services import runs as run_services
 from apps.runs.services.ratings import run_rate
+from apps.runs.services.transitions import SWEEP_FINAL
 
 OUTPUT_ITEMS = 20  # items shown by get_run_detail; the web page and REST page through the rest
 
@@ -90,6 +95,24 @@ class RunDetail(BaseModel):
     outputs: list[ItemOutput] = Field(description=f"The first {OUTPUT_ITEMS} items' outputs and scores.")
 
 
+class SingleRun(BaseModel):
+    run_id: str
+    sweep_id: str
+    status: str = Field(description="pending, running, completed, cached (every call from the cache) or failed.")
+    finished: bool = Field(description="True once the run has an outcome (or its sweep was stopped).")
+    point: dict[str, Any]
+    config_hash: str
+    weighted_score: float | None
+    scores: dict[str, ScorerSummary]
+    calls: int
+    cache_hits: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: str
+    duration_ms: int | None
+    error: str
+
+
 class RunState(BaseModel):
     run_id: str
     status: str
@@ -122,6 +145,20 @@ class RunIdArgs(Args):
     run_id: uuid.UUID
 
 
+class RunSingleArgs(Args):
+    experiment_id: uuid.UUID
+    point: dict[str, Any] = Field(default_factory=dict, description="Parameter values by path, applied to the "
+                                  "stages, e.g. {\"stages.0.params.temperature\": 0.2, \"stages.0.model\": \"m\"}.")
+    pipeline_stages: list[dict[str, Any]] | None = Field(None, max_length=settings.MAX_STAGES,
+                                                         description="Instead of the experiment's stages.")
+    items: list[dict[str, Any]] | None = Field(None, max_length=1000, description="Inline sample items "
+                                               "({id, input, reference?, expected?}) instead of the experiment's.")
+    repeats: int | None = Field(None, ge=1, le=100, description="Default: the experiment's.")
+    wait: bool = Field(False, description="Return only when the run has finished (or timeout_s passed); sends "
+                                          "progress notifications when you pass a progress token.")
+    timeout_s: float = Field(600, gt=0, le=MAX_WAIT_S, description="How long wait waits at most.")
+
+
 class ForkArgs(RunIdArgs):
     name: str | None = Field(None, max_length=200)
     parameter_space: list[dict[str, Any]] = Field(default_factory=list, description="The fork's own axes.")
@@ -145,6 +182,33 @@ class HumanScoreArgs(RunIdArgs):
 def _summaries(rows) -> dict[str, ScorerSummary]:
     return {s.scorer_name: ScorerSummary(mean=s.mean, std=s.std, n=s.n, ci_low=s.ci_low, ci_high=s.ci_high,
                                          errored=s.errored, weight=s.weight) for s in rows}
+
+
+def single_run(run) -> SingleRun:
+    return SingleRun(
+        run_id=str(run.pk), sweep_id=str(run.sweep_id), status=run.status,
+        finished=run.status in Run.TERMINAL or run.sweep.status in SWEEP_FINAL, point=run.point,
+        config_hash=run.config_hash, weighted_score=run.weighted_score, scores=_summaries(run_summaries(run=run)),
+        calls=run.calls, cache_hits=run.cache_hits, tokens_in=run.tokens_in, tokens_out=run.tokens_out,
+        cost_usd=str(run.cost_estimate), duration_ms=run.duration_ms, error=run.error)
+
+
+def _run_adhoc(call: Call, args: RunSingleArgs):
+    experiment = experiment_get(user=call.user, experiment_id=args.experiment_id)
+    run = run_services.run_adhoc(user=call.user, experiment=experiment, point=args.point,
+                                 pipeline_stages=args.pipeline_stages, items=args.items, repeats=args.repeats)
+    return run, sweep_out(run.sweep)
+
+
+def _run_read(call: Call, run_id) -> SingleRun:
+    return single_run(selectors.run_get(user=call.user, run_id=run_id, outputs=False))
+
+
+async def run_single(call: Call, args: RunSingleArgs) -> SingleRun:
+    run, sweep = await sync_to_async(_run_adhoc)(call, args)
+    if args.wait:
+        await sweep_wait(call, sweep, timeout_s=args.timeout_s)
+    return await sync_to_async(_run_read)(call, run.pk)
 
 
 def get_leaderboard(call: Call, args: LeaderboardArgs) -> Leaderboard:
@@ -215,15 +279,19 @@ def add_human_score(call: Call, args: HumanScoreArgs) -> Rating:
 
 
 TOOLS = [
+    ToolSpec("run_single", "Run one configuration now: the experiment's stages with a point's parameter values "
+             "(or other stages), over its sample items (or inline items). With wait=true, return when it has "
+             "finished, with its scores.", RunSingleArgs, SingleRun, run_single, open_world=True),
     ToolSpec("get_leaderboard", "Finished runs ranked by weighted score (or one scorer), with 95% confidence "
              "intervals; rejected runs are left out.", LeaderboardArgs, Leaderboard, get_leaderboard, read_only=True,
              idempotent=True),
     ToolSpec("get_run_detail", "One run: its configuration, scores, tokens, cost and the outputs of its first "
              "items.", RunIdArgs, RunDetail, get_run_detail, read_only=True, idempotent=True),
+    # Not idempotent: each call puts another run.approved / run.rejected event on the timeline.
     ToolSpec("approve_run", "Mark a run approved (preferred by exports among equals).", RunIdArgs, RunState,
-             _approval("approved"), idempotent=True),
+             _approval("approved")),
     ToolSpec("reject_run", "Reject a run: it leaves the leaderboard and is never exported.", RunIdArgs, RunState,
-             _approval("rejected"), idempotent=True),
+             _approval("rejected")),
     ToolSpec("fork_run", "A new experiment whose stages are this run's configuration, with a new parameter space.",
              ForkArgs, Forked, fork_run),
     ToolSpec("add_human_score", "Rate a run (or one item of it) with thumbs or stars; updates its weighted score.",

@@ -193,12 +193,14 @@ TOOLS = [
              idempotent=True),
     ToolSpec("run_sweep", "Start a sweep over the experiment's parameter space (one run per configuration). With "
              "wait=true, return when it finishes, reporting progress as runs done of total.", RunSweepArgs, SweepOut,
-             run_sweep),
+             run_sweep, open_world=True),
+    # Steering is idempotent: repeating it is refused (the sweep is already paused, running or stopped).
     ToolSpec("pause_sweep", "Pause the running sweep: calls in flight finish, nothing new starts.", PauseArgs,
-             SweepOut, _steer(sweeps.sweep_pause, reason=True)),
-    ToolSpec("resume_sweep", "Resume the paused sweep.", ExperimentIdArgs, SweepOut, _steer(sweeps.sweep_resume)),
+             SweepOut, _steer(sweeps.sweep_pause, reason=True), idempotent=True),
+    ToolSpec("resume_sweep", "Resume the paused sweep.", ExperimentIdArgs, SweepOut, _steer(sweeps.sweep_resume),
+             idempotent=True),
     ToolSpec("stop_sweep", "Stop the sweep for good: its pending runs are cancelled (finished runs are kept).",
-             ExperimentIdArgs, SweepOut, _steer(sweeps.sweep_stop), destructive=True),
+             ExperimentIdArgs, SweepOut, _steer(sweeps.sweep_stop), destructive=True, idempotent=True),
     ToolSpec("redirect_sweep", "Replace the unstarted rest of the current sweep's plan with a new parameter space; "
              "started and finished runs are kept.", RedirectArgs, Redirected, redirect_sweep, destructive=True),
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from django.conf import settings
 
 from apps.core.errors import InvalidInput
 from apps.core.models import SystemSettings
+from apps.endpoints.models import Endpoint
 from apps.engine.hashing import sha256_of
 from apps.engine.planners import PlanError, get_planner
 from apps.engine.planners.base import gc_paused
@@ -60,8 +62,56 @@ def samples_fingerprint(items: list[dict]) -> str:
     return sha256_of(items)
 
 
-def run_config_hash(*, config: dict, items_fingerprint: str, repeats: int) -> str:
-    return sha256_of({"config": config, "samples": items_fingerprint, "repeats": repeats})
+class EndpointIdentities:
+    """Endpoint id → what a config hash shows for it: its label (unique per owner), so that the same experiment
+    file applied on another server, whose endpoints have the same labels, plans runs with the same hashes
+    (docs/decisions.md). Looked up on first use; an id that names no endpoint (deleted since) stays itself."""
+
+    def __init__(self, ids: Iterable = ()) -> None:
+        self.known: dict[str, str] = {}
+        self.load(ids)
+
+    def load(self, ids: Iterable) -> None:
+        wanted = {}
+        for value in ids:
+            if isinstance(value, str) and value not in self.known:
+                self.known[value] = value
+                try:
+                    wanted[uuid.UUID(value)] = value
+                except ValueError:
+                    continue
+        if wanted:
+            for pk, label in Endpoint.objects.filter(pk__in=list(wanted)).values_list("pk", "label"):
+                self.known[wanted[pk]] = f"endpoint:{label}"
+
+    def __call__(self, value):
+        if not isinstance(value, str):
+            return value
+        if value not in self.known:
+            self.load([value])
+        return self.known[value]
+
+
+def _stage_endpoints(config: dict) -> list:
+    stages = config.get("stages") if isinstance(config, dict) else None
+    return [stage.get("endpoint") for stage in stages if isinstance(stage, dict)] if isinstance(stages, list) else []
+
+
+def config_portable(config: dict, identity: Callable[[object], object]) -> dict:
+    """The config as its hash sees it: each stage's endpoint id replaced by its identity."""
+    stages = config.get("stages") if isinstance(config, dict) else None
+    if not isinstance(stages, list):
+        return config
+    return {**config, "stages": [{**stage, "endpoint": identity(stage["endpoint"])}
+                                 if isinstance(stage, dict) and "endpoint" in stage else stage for stage in stages]}
+
+
+def run_config_hash(*, config: dict, items_fingerprint: str, repeats: int,
+                    identities: EndpointIdentities | None = None) -> str:
+    """What identifies a run's configuration: its stages (endpoints by label), its items and its repeats."""
+    identities = identities or EndpointIdentities(_stage_endpoints(config))
+    return sha256_of({"config": config_portable(config, identities), "samples": items_fingerprint,
+                      "repeats": repeats})
 
 
 def planned_runs(*, base: dict, points: list[dict], items_fingerprint: str, repeats: int) -> list[PlannedRun]:
@@ -71,9 +121,23 @@ def planned_runs(*, base: dict, points: list[dict], items_fingerprint: str, repe
 
 
 def planned_runs_iter(*, base: dict, points: list[dict], items_fingerprint: str, repeats: int) -> Iterator[PlannedRun]:
-    """`planned_runs`, one at a time (a sweep start inserts each while the next is built)."""
-    configs = PointConfigs(base, list(points[0]) if points else [], hash_wrap=lambda config: {
-        "config": config, "samples": items_fingerprint, "repeats": repeats})
+    """`planned_runs`, one at a time (a sweep start inserts each while the next is built).
+
+    Not a generator itself: every endpoint label is read here, before the first run is taken, because a
+    sweep start consumes the runs inside a COPY (PostgreSQL), where no other query may run.
+    """
+    paths = list(points[0]) if points else []
+    endpoint_paths = [path for path in paths if path.endswith(".endpoint")]
+    identities = EndpointIdentities(_stage_endpoints(base))
+    identities.load(point.get(path) for point in points for path in endpoint_paths)
+    configs = PointConfigs(
+        base, paths, hash_wrap=lambda config: {"config": config_portable(config, identities),
+                                               "samples": items_fingerprint, "repeats": repeats},
+        hash_values={path: identities for path in endpoint_paths})
+    return _distinct_runs(configs, points)
+
+
+def _distinct_runs(configs: PointConfigs, points: list[dict]) -> Iterator[PlannedRun]:
     seen = set()
     for point in points:
         hash_input, config_json, point_json = configs.texts(point)
@@ -86,13 +150,20 @@ def planned_runs_iter(*, base: dict, points: list[dict], items_fingerprint: str,
 
 def plan_runs_stream(plan: Plan) -> Iterator[PlannedRun]:
     """The runs of a plan made with `deferred=True`, appended to `plan.runs` as they are yielded; the call
-    limit is checked once all are (raising InvalidInput, so the caller's transaction rolls back)."""
-    fingerprint = samples_fingerprint(plan.items)
-    for run in planned_runs_iter(base=plan.base, points=plan.points, items_fingerprint=fingerprint,
-                                 repeats=plan.repeats):
-        plan.runs.append(run)
-        yield run
-    _calls_check(plan)
+    limit is checked once all are (raising InvalidInput, so the caller's transaction rolls back).
+
+    The endpoint labels are read on the call, not on the first run taken (see `planned_runs_iter`).
+    """
+    runs = planned_runs_iter(base=plan.base, points=plan.points, items_fingerprint=samples_fingerprint(plan.items),
+                             repeats=plan.repeats)
+
+    def stream() -> Iterator[PlannedRun]:
+        for run in runs:
+            plan.runs.append(run)
+            yield run
+        _calls_check(plan)
+
+    return stream()
 
 
 def select_items(

@@ -78,10 +78,15 @@ def run_adhoc(*, user: User, experiment: Experiment, point: dict | None = None, 
     return run
 
 
+APPROVAL_KINDS = {Run.Approval.APPROVED: Kind.RUN_APPROVED, Run.Approval.REJECTED: Kind.RUN_REJECTED,
+                  Run.Approval.NONE: Kind.RUN_APPROVAL_CLEARED}
+
+
 def run_set_approval(*, run: Run, approval: str) -> Run:
+    """Approve, reject, or (approval "") clear the decision back to none."""
+    kind = APPROVAL_KINDS[Run.Approval(approval)]
     with transaction.atomic():
         Run.objects.filter(pk=run.pk).update(approval=approval)
-        kind = Kind.RUN_APPROVED if approval == Run.Approval.APPROVED else Kind.RUN_REJECTED
         event_emit(kind=kind, experiment=run.experiment, sweep=run.sweep_id, run_id=run.pk,
                    payload={"run_id": str(run.pk), "config": run.point})
     run.approval = approval

@@ -150,12 +150,20 @@ def sweep_stop(*, experiment: Experiment) -> Sweep:
 
 
 def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str | None = None, n: int | None = None,
-                   seed: int | None = None) -> tuple[Sweep, int, int]:
-    """Replace the unstarted remainder of the plan; started and finished runs are kept."""
+                   seed: int | None = None, dry_run: bool = False) -> tuple[Sweep, int, int]:
+    """Replace the unstarted remainder of the plan; started and finished runs are kept.
+
+    Returns the sweep, the queued runs dropped and the runs planned; `dry_run` counts them and writes nothing.
+    """
     sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED])
     kind = kind or (sweep.kind if sweep.kind in redirect_kinds() else "grid")
     plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=parameter_space, repeats=sweep.repeats,
                       n=n, seed=seed, sample_ids=sweep.sample_ids)
+    if dry_run:
+        queued = Run.objects.filter(sweep=sweep, status=Run.Status.PENDING)
+        kept = set(Run.objects.filter(sweep=sweep).exclude(status=Run.Status.PENDING)
+                   .values_list("config_hash", flat=True))
+        return sweep, queued.count(), sum(1 for planned in plan.runs if planned.config_hash not in kept)
     with transaction.atomic():
         locked = Sweep.objects.select_for_update().get(pk=sweep.pk)
         if locked.status in SWEEP_FINAL:

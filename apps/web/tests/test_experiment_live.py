@@ -25,15 +25,15 @@ def test_the_owner_sees_the_sweeps_progress_and_its_steering_buttons(client, own
     html = client.get(url("experiment", started.experiment)).content.decode()
     assert "Tone check" in html and "0 of 4 runs" in html and 'data-sweep-status="pending"' in html
     assert ">Pause</button>" in html and ">Stop</button>" in html
-    assert "Stop the sweep? 4 queued runs will not run; finished runs are kept." in html
+    assert "Stop the sweep? 4 queued runs will not run; 0 finished runs are kept." in html
     assert 'ws-connect="/ws/experiments/' in html
-    assert 'id="experiment-start"' not in html  # a sweep is in progress: no second start
+    assert "Start a sweep</h2>" not in html  # a sweep is in progress: no second start
 
 
 def test_before_any_sweep_the_owner_gets_the_start_panel(client, owner, runnable):
     client.force_login(owner)
     html = client.get(url("experiment", runnable)).content.decode()
-    assert "No sweep has run yet." in html and 'id="experiment-start"' in html
+    assert "No sweep has run yet." in html and "Start a sweep</h2>" in html
     assert 'for="id_type"' in html and 'for="id_budget_usd"' in html
     assert f'href="/experiments/{runnable.pk}/edit/"' in html
 
@@ -48,7 +48,7 @@ def test_another_users_experiment_is_a_404(client, other_user, started):
 def test_a_guest_reads_the_page_without_steering_or_start_controls(client, guest_mode, started):
     html = client.get(url("experiment", started.experiment)).content.decode()
     assert "0 of 4 runs" in html
-    assert ">Pause</button>" not in html and ">Stop</button>" not in html and 'id="experiment-start"' not in html
+    assert ">Pause</button>" not in html and ">Stop</button>" not in html and "Start a sweep</h2>" not in html
     assert "/edit/" not in html and 'method="post"' not in html.split('<main')[1]
 
 
@@ -95,7 +95,7 @@ def test_stop_cancels_the_queued_runs_and_without_javascript_returns_to_the_page
     assert response.redirect_chain[-1][0] == url("experiment", started.experiment)
     assert "Sweep stopped: its queued runs were cancelled." in html and 'data-sweep-status="stopped"' in html
     assert set(Run.objects.filter(sweep=started).values_list("status", flat=True)) == {Run.Status.CANCELLED}
-    assert 'id="experiment-start"' in html  # nothing runs any more: a new sweep may start
+    assert "Start a sweep</h2>" in html  # nothing runs any more: a new sweep may start
 
 
 def test_resuming_a_sweep_that_is_not_paused_says_why_in_the_progress_section(client, owner, started):

@@ -142,3 +142,56 @@ def test_a_redirect_counts_the_queued_runs_it_drops_not_their_events(client, own
     response = client.post(url("experiment_redirect", started.experiment),
                            {"parameter_space": json.dumps(space)}, follow=True)
     assert "Plan redirected: 4 queued runs dropped, 1 planned." in response.content.decode()
+
+
+def preview(client, experiment, **data):
+    return htmx(client, url("experiment_redirect_preview", experiment), method="post", target="redirect-preview",
+                data=data).content.decode()
+
+
+def test_the_redirect_preview_gives_the_size_of_the_new_plan_and_changes_nothing(client, owner, started):
+    client.force_login(owner)
+    page = client.get(url("experiment_redirect", started.experiment)).content.decode()
+    assert f'hx-post="{url("experiment_redirect_preview", started.experiment)}"' in page
+    space = json.dumps([{"path": "stages.0.params.temperature", "values": [0.1, 0.3]}])
+    html = preview(client, started.experiment, parameter_space=space)
+    assert html.lstrip().startswith('<div id="redirect-preview"') and "<html" not in html
+    assert "<strong>4</strong> queued runs dropped, <strong>2</strong> planned instead" in html
+    assert "the sweep becomes 2 runs in all" in html
+    assert Run.objects.filter(sweep=started, status=Run.Status.PENDING).count() == 4
+    applied = client.post(url("experiment_redirect", started.experiment), {"parameter_space": space}, follow=True)
+    assert "Plan redirected: 4 queued runs dropped, 2 planned." in applied.content.decode()
+
+
+def test_the_redirect_preview_leaves_out_configurations_already_run(client, owner, started):
+    done = next(run for run in Run.objects.filter(sweep=started) if run.point["stages.0.params.temperature"] == 0.1)
+    Run.objects.filter(pk=done.pk).update(status=Run.Status.COMPLETED)
+    client.force_login(owner)
+    space = json.dumps([{"path": "stages.0.params.temperature", "values": [0.1, 0.9]}])
+    html = preview(client, started.experiment, parameter_space=space)
+    assert "<strong>3</strong> queued runs dropped, <strong>1</strong> planned instead" in html
+    assert "the sweep becomes 2 runs in all" in html
+    applied = client.post(url("experiment_redirect", started.experiment), {"parameter_space": space}, follow=True)
+    assert "Plan redirected: 3 queued runs dropped, 1 planned." in applied.content.decode()
+
+
+def test_a_redirect_preview_of_a_bad_space_says_why(client, owner, started):
+    client.force_login(owner)
+    bad_axis = json.dumps([{"path": "stages.0.params.temperature", "values": []}])
+    assert "This space cannot be applied" in preview(client, started.experiment, parameter_space=bad_axis)
+    assert "Not valid JSON" in preview(client, started.experiment, parameter_space="[{")
+    Sweep.objects.filter(pk=started.pk).update(status=Sweep.Status.COMPLETED)
+    space = json.dumps([{"path": "stages.0.params.temperature", "values": [0.1]}])
+    assert "No sweep of this experiment is" in preview(client, started.experiment, parameter_space=space)
+
+
+def test_the_redirect_preview_is_the_owners_only(client, other_user, guest_mode, started):
+    space = json.dumps([{"path": "stages.0.params.temperature", "values": [0.1]}])
+    response = client.post(url("experiment_redirect_preview", started.experiment), {"parameter_space": space})
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    client.force_login(other_user)
+    assert preview_status(client, started.experiment, space) == 404
+
+
+def preview_status(client, experiment, space) -> int:
+    return client.post(url("experiment_redirect_preview", experiment), {"parameter_space": space}).status_code

@@ -70,17 +70,51 @@ def test_the_weighted_score_shows_its_interval_as_numbers_and_as_a_bar(client, o
     assert '<rect class="ci-point" x="59.0"' in html
 
 
-def test_equal_scores_share_a_rank_and_overlapping_intervals_are_marked(client, owner, experiment):
+def marks(html: str) -> list[tuple[str, bool, bool]]:
+    """(rank, tie mark, "≈ #1" mark) of each row, in order."""
+    cells = re.findall(r'class="num lb-rank">(#\d+)(.*?)</span>\s*<span role="cell" class="lb-score"', html, re.S)
+    return [(rank, ">tie</span>" in rest, ">≈ #1</span>" in rest) for rank, rest in cells]
+
+
+def test_equal_scores_share_a_rank_and_runs_whose_interval_overlaps_the_leaders_are_marked(
+        client, owner, experiment):
     scored_run(experiment, 0.8, ci=0.01)
-    scored_run(experiment, 0.8, ci=0.01)
+    scored_run(experiment, 0.8, ci=0.01)  # ties the leader: shares #1, needs no "≈ #1"
     scored_run(experiment, 0.75, ci=0.1)  # overlaps 0.8's interval
     scored_run(experiment, 0.2, ci=0.01)  # clearly worse
     client.force_login(owner)
     html = client.get(board_url(experiment)).content.decode()
-    ranks = re.findall(r'class="num lb-rank">(#\d+)( <span class="lb-mark"[^>]*>tie</span>)?'
-                       r'( <span class="lb-mark"[^>]*>≈ (#\d+)</span>)?', html)
-    assert [(rank, bool(tie), overlap) for rank, tie, _, overlap in ranks] == [
-        ("#1", True, ""), ("#1", True, "#1"), ("#3", False, "#1"), ("#4", False, "")]
+    assert marks(html) == [("#1", True, False), ("#1", True, False), ("#3", False, True), ("#4", False, False)]
+    assert 'title="Its 95% interval overlaps #1’s: not clearly worse than the best run"' in html
+
+
+def test_overlapping_the_row_above_is_not_enough_to_be_marked_as_close_to_the_best(client, owner, experiment):
+    scored_run(experiment, 0.9, ci=0.01)
+    scored_run(experiment, 0.85, ci=0.05)  # reaches 0.90: overlaps #1
+    scored_run(experiment, 0.6, ci=0.1)
+    scored_run(experiment, 0.55, ci=0.1)  # overlaps the row above, not #1
+    client.force_login(owner)
+    html = client.get(board_url(experiment)).content.decode()
+    assert marks(html) == [("#1", False, False), ("#2", False, True), ("#3", False, False), ("#4", False, False)]
+
+
+def test_the_second_page_is_marked_against_the_leader_on_the_first(client, owner, experiment):
+    scored_run(experiment, 0.9, ci=0.4)  # #1: 0.5–1.0
+    for n in range(24):
+        scored_run(experiment, 0.6 + n / 100, ci=0.01)
+    scored_run(experiment, 0.35, ci=0.2)  # #26 reaches 0.55: overlaps #1
+    scored_run(experiment, 0.3, ci=0.01)  # #27 does not
+    client.force_login(owner)
+    html = client.get(board_url(experiment, "page=2")).content.decode()
+    assert marks(html) == [("#26", False, True), ("#27", False, False)]
+
+
+def test_a_scorer_order_marks_no_ties_or_overlaps(client, owner, experiment):
+    scored_run(experiment, 0.8, ci=0.1, kw=0.1)
+    scored_run(experiment, 0.8, ci=0.1, kw=0.9)
+    client.force_login(owner)
+    html = client.get(board_url(experiment, "sort=kw")).content.decode()
+    assert marks(html) == [("#1", False, False), ("#2", False, False)] and "“≈ #1”" not in html
 
 
 def test_rejected_runs_are_left_out_and_approved_ones_are_marked(client, owner, experiment):

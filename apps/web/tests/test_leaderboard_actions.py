@@ -109,3 +109,66 @@ def test_another_users_run_cannot_be_forked(client, other_user, run):
     client.force_login(other_user)
     assert client.get(reverse("web:run_fork", args=[run.pk])).status_code == 404
     assert client.post(reverse("web:run_fork", args=[run.pk]), {"parameter_space": "[]"}).status_code == 404
+
+
+def test_clearing_an_approval_with_htmx_returns_the_row_with_no_decision(client, owner, run):
+    client.force_login(owner)
+    htmx(client, reverse("web:run_approve", args=[run.pk]), method="post")
+    response = htmx(client, reverse("web:run_clear_approval", args=[run.pk]), method="post",
+                    target=f"run-row-{run.pk}")
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<div role="row" class="lb-row" id="run-row-{run.pk}"')
+    assert "Approved</span>" not in html and ">Approve<" in html and "Clear approval" not in html
+    run.refresh_from_db()
+    assert run.approval == Run.Approval.NONE
+    assert Event.objects.filter(kind="run.approval_cleared", run_id=run.pk).exists()
+
+
+def test_an_approved_row_offers_to_clear_the_approval_instead_of_approving_again(client, owner, run):
+    client.force_login(owner)
+    html = htmx(client, reverse("web:run_approve", args=[run.pk]), method="post").content.decode()
+    assert f'hx-post="{reverse("web:run_clear_approval", args=[run.pk])}"' in html and ">Approve<" not in html
+    assert "Clear the approval of run #2? It goes back to no decision." in html
+
+
+def test_a_rejected_run_is_cleared_from_its_page_and_returns_to_the_leaderboard(client, owner, run):
+    client.force_login(owner)
+    client.post(reverse("web:run_reject", args=[run.pk]))
+    board = reverse("web:experiment_leaderboard", args=[run.experiment_id])
+    assert f'id="run-row-{run.pk}"' not in client.get(board).content.decode()
+    page = client.get(reverse("web:run", args=[run.pk])).content.decode()
+    assert f'action="{reverse("web:run_clear_approval", args=[run.pk])}"' in page
+    response = client.post(reverse("web:run_clear_approval", args=[run.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("web:run", args=[run.pk])
+    assert f"Run {str(run.pk)[:8]} back to no decision." in response.content.decode()
+    assert "<dt>Approval</dt><dd>none</dd>" in response.content.decode()
+    assert f'id="run-row-{run.pk}"' in client.get(board).content.decode()
+
+
+def test_another_user_or_a_guest_cannot_clear_an_approval(client, other_user, guest_mode, run):
+    Run.objects.filter(pk=run.pk).update(approval=Run.Approval.APPROVED)
+    response = client.post(reverse("web:run_clear_approval", args=[run.pk]))
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+    client.force_login(other_user)
+    assert client.post(reverse("web:run_clear_approval", args=[run.pk])).status_code == 404
+    run.refresh_from_db()
+    assert run.approval == Run.Approval.APPROVED
+
+
+def test_clearing_a_rejection_pushes_the_run_back_onto_open_leaderboards(owner, run):
+    from apps.live.groups import targets_for
+    from apps.live.pushes import push_build
+    from apps.live.rows import rows_forget
+    from apps.runs.services.runs import run_set_approval
+
+    def pushed_rows() -> str:
+        event = Event.objects.filter(run_id=run.pk).latest("pk")
+        [target] = [t for t in targets_for([event], guests=False) if t.scope == "experiment"]
+        return push_build(target, [event])["html"]["owner"]
+
+    rows_forget()
+    run_set_approval(run=run, approval=Run.Approval.REJECTED)
+    assert f'id="run-row-{run.pk}"' not in pushed_rows()
+    run_set_approval(run=run, approval=Run.Approval.NONE)
+    assert f'id="run-row-{run.pk}"' in pushed_rows()
+    rows_forget()

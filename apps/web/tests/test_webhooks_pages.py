@@ -1,4 +1,4 @@
-"""The webhooks pages: list, add (a generated secret shown once), delete."""
+"""The webhooks pages: list, add (a generated secret shown once), edit, delete, and the delivery log."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from django.urls import reverse
 
 from apps.activity.kinds import webhook_kinds
 from apps.projects.services import project_create
-from apps.webhooks.models import WebhookConfig
-from apps.webhooks.services import webhook_create
+from apps.webhooks.delivery import delivery_send
+from apps.webhooks.models import WebhookConfig, WebhookDelivery
+from apps.webhooks.outbox import delivery_test_create
+from apps.webhooks.services import webhook_create, webhook_disable
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +218,127 @@ def test_a_guest_cannot_open_or_post_the_edit_page(client, admin_user, guest_mod
     client.post(url, {"url": "https://93.184.216.34/guest", "event_types": ["run.failed"]})
     webhook.refresh_from_db()
     assert webhook.url == URL
+
+
+# The delivery log on the edit page -------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver(db):
+    """A receiver on 127.0.0.1, allowlisted for webhooks as an admin would."""
+    from apps.core.models import SystemSettings
+    from apps.webhooks.tests.receiver import Receiver
+
+    with Receiver() as server:
+        system = SystemSettings.load()
+        system.egress_allowlist = f"127.0.0.1:{server.port}"
+        system.save()
+        yield server
+
+
+@pytest.fixture
+def hook(owner, receiver) -> WebhookConfig:
+    return make(owner, url=receiver.url)
+
+
+def post_hx(client, url: str):
+    return client.post(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="webhook-deliveries")
+
+
+def test_send_test_event_queues_a_delivery_that_the_deliveries_section_shows(client, owner, hook, receiver):
+    client.force_login(owner)
+    response = post_hx(client, reverse("web:webhook_test", args=[hook.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<section id="webhook-deliveries"')
+    assert "<html" not in html and "Test event queued" in html
+    delivery = WebhookDelivery.objects.get(webhook=hook)
+    assert delivery.event_type == "webhook.test" and delivery.status == "pending"
+    assert f'id="delivery-{delivery.pk}"' in html and delivery.message_id in html
+
+    delivery_send(delivery_id=delivery.pk)  # what the worker does with the queued task
+    page = client.get(reverse("web:webhook_edit", args=[hook.pk])).content.decode()
+    [request] = receiver.received
+    assert request.headers["webhook-id"] == delivery.message_id
+    row = page.split(f'id="delivery-{delivery.pk}"')[1].split("</tr>")[0]
+    assert "succeeded" in row and "<td>200</td>" in row and "<code>ok</code>" in row and " ms</td>" in row
+    assert "<details>" in row and "HTTP 200" in row  # the attempts, expandable
+
+
+def test_redeliver_sends_the_same_delivery_again_with_its_webhook_id(client, owner, hook, receiver):
+    delivery = delivery_test_create(webhook=hook)
+    delivery_send(delivery_id=delivery.pk)
+    client.force_login(owner)
+    html = post_hx(client, reverse("web:webhook_redeliver", args=[hook.pk, delivery.pk])).content.decode()
+    assert "queued again with the same webhook-id" in html
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    delivery_send(delivery_id=delivery.pk)
+    assert [r.headers["webhook-id"] for r in receiver.received] == [delivery.message_id] * 2
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2 and delivery.attempt_log.count() == 2
+
+
+def test_without_javascript_the_actions_redirect_back_with_a_message(client, owner, hook):
+    client.force_login(owner)
+    response = client.post(reverse("web:webhook_test", args=[hook.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("web:webhook_edit", args=[hook.pk])
+    assert "Test event queued" in response.content.decode() and WebhookDelivery.objects.count() == 1
+
+
+def test_the_deliveries_are_paginated_and_htmx_gets_only_the_section(client, owner, hook):
+    for _ in range(25):
+        delivery_test_create(webhook=hook)
+    client.force_login(owner)
+    html = client.get(reverse("web:webhook_edit", args=[hook.pk]), {"page": 2}, HTTP_HX_REQUEST="true",
+                      HTTP_HX_TARGET="webhook-deliveries").content.decode()
+    assert html.lstrip().startswith('<section id="webhook-deliveries"') and 'id="id_url"' not in html
+    assert "Page 2 of 2" in html and html.count('id="delivery-') == 5
+
+
+def test_a_disabled_webhook_shows_why_refuses_a_test_event_and_can_be_re_enabled(client, owner, hook):
+    delivery = delivery_test_create(webhook=hook)
+    webhook_disable(webhook_id=hook.pk, reason="The receiver answered 410 Gone.")
+    client.force_login(owner)
+    page = client.get(reverse("web:webhook_edit", args=[hook.pk])).content.decode()
+    assert "This webhook is switched off" in page and "The receiver answered 410 Gone." in page
+    assert 'action="{}"'.format(reverse("web:webhook_enable", args=[hook.pk])) in page
+
+    refused = post_hx(client, reverse("web:webhook_test", args=[hook.pk])).content.decode()
+    assert "flash-error" in refused and "This webhook is disabled" in refused
+    refused = post_hx(client, reverse("web:webhook_redeliver", args=[hook.pk, delivery.pk])).content.decode()
+    assert "flash-error" in refused and "enable it before redelivering" in refused
+    assert WebhookDelivery.objects.count() == 1
+
+    done = client.post(reverse("web:webhook_enable", args=[hook.pk]), follow=True).content.decode()
+    hook.refresh_from_db()
+    assert hook.is_active and hook.disabled_reason == "" and hook.consecutive_failures == 0
+    assert "switched back on" in done and "This webhook is switched off" not in done
+    assert post_hx(client, reverse("web:webhook_test", args=[hook.pk])).status_code == 200
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_another_users_deliveries_and_actions_are_not_found(client, owner, other_user):
+    theirs = make(other_user)
+    delivery = delivery_test_create(webhook=theirs)
+    webhook_disable(webhook_id=theirs.pk, reason="kept failing")
+    client.force_login(owner)
+    for url in (reverse("web:webhook_test", args=[theirs.pk]), reverse("web:webhook_enable", args=[theirs.pk]),
+                reverse("web:webhook_redeliver", args=[theirs.pk, delivery.pk])):
+        assert client.post(url).status_code == 404
+    mine = make(owner)
+    assert client.post(reverse("web:webhook_redeliver", args=[mine.pk, delivery.pk])).status_code == 404
+    theirs.refresh_from_db()
+    assert not theirs.is_active and WebhookDelivery.objects.count() == 1
+
+
+def test_guests_and_anonymous_visitors_cannot_send_redeliver_or_re_enable(client, admin_user, guest_mode):
+    webhook = make(admin_user)
+    delivery = delivery_test_create(webhook=webhook)
+    webhook_disable(webhook_id=webhook.pk, reason="kept failing")
+    for url in (reverse("web:webhook_test", args=[webhook.pk]), reverse("web:webhook_enable", args=[webhook.pk]),
+                reverse("web:webhook_redeliver", args=[webhook.pk, delivery.pk])):
+        response = client.post(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+        assert client.get(url).status_code in (302, 405)
+    webhook.refresh_from_db()
+    assert not webhook.is_active and WebhookDelivery.objects.count() == 1

@@ -23,13 +23,14 @@ from apps.runs.services.dry_run import DryRun, sweep_dry_run, sweep_space_resolv
 from apps.runs.services.runs import parameter_space_validate
 from apps.runs.summaries import sweep_progress
 from apps.web.access import guest_readable
-from apps.web.boards import chart_context, leaderboard_context
+from apps.web.boards import leaderboard_context
 from apps.web.forms_live import RedirectForm, SweepForm, TimelineFilterForm
 from apps.web.rendering import paginate, render_page
 from apps.web.submit import form_saved, form_status
 
 LIVE = "web/experiments/live.html"
-PARTIALS = ("experiment-progress", "experiment-timeline", "experiment-estimate")
+REDIRECT = "web/experiments/redirect.html"
+PARTIALS = ("experiment-progress", "experiment-timeline", "experiment-estimate", "experiment-start")
 TIMELINE_PER_PAGE = 20
 SERVICE_FIELDS = {"kind": "type"}  # the planner names the sweep type "kind"
 STEERING = {"pause": (sweeps.sweep_pause, "Sweep paused: runs in flight finish, nothing new starts."),
@@ -45,11 +46,12 @@ def experiment_live(request: HttpRequest, experiment_id) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def experiment_estimate(request: HttpRequest, experiment_id) -> HttpResponse:
-    """The dry run of the start form's options (GET, so the form can ask on every change)."""
+    """The dry run of the start form's options: htmx GETs it on every change; without JavaScript the form POSTs
+    here, so its CSRF token never lands in a URL."""
     experiment = experiment_get(user=request.user, experiment_id=experiment_id)
-    form = SweepForm(request.GET)
+    form = SweepForm(request.POST if request.method == "POST" else request.GET)
     dry_run, guided = None, False
     if form.is_valid():
         guided = PLANNERS.get(form.cleaned_data["type"]).adaptive  # it plans as it goes: nothing to estimate
@@ -86,7 +88,7 @@ def sweep_start(request: HttpRequest, experiment_id) -> HttpResponse:
 @login_required
 @require_POST
 def experiment_steer(request: HttpRequest, experiment_id, action: str) -> HttpResponse:
-    """Pause, resume or stop the latest sweep; htmx gets the progress section back, re-rendered."""
+    """Pause, resume or stop the latest sweep; htmx gets the progress section back (into #experiment-steer)."""
     experiment = experiment_get(user=request.user, experiment_id=experiment_id)
     steer, done = STEERING[action]
     try:
@@ -98,9 +100,8 @@ def experiment_steer(request: HttpRequest, experiment_id, action: str) -> HttpRe
     if not request.htmx:
         messages.add_message(request, level, notice)
         return redirect("web:experiment", experiment_id=experiment.pk)
-    context = {**_progress_context(request, experiment), "notice": notice,
-               "notice_error": level == messages.ERROR}
-    return render(request, f"{LIVE}#experiment-progress", context)
+    context = {**_progress_context(request, experiment), "notice": notice, "notice_error": level == messages.ERROR}
+    return render(request, f"{LIVE}#experiment-progress", context)  # the start panel follows by push
 
 
 @login_required
@@ -113,19 +114,32 @@ def experiment_redirect(request: HttpRequest, experiment_id) -> HttpResponse:
     form = RedirectForm(request.POST if request.method == "POST" else None,
                         initial={"parameter_space": json.dumps(space, indent=2)})
 
-    def apply(data: dict[str, Any]):
-        valid = parameter_space_validate(user=request.user, experiment=experiment,
-                                         parameter_space=data["parameter_space"])
-        return sweeps.sweep_redirect(experiment=experiment, parameter_space=valid, kind=data["type"] or None,
-                                     n=data["n"], seed=data["seed"])
 
-    redirected = form_saved(request, form, apply)
+    redirected = form_saved(request, form, lambda data: _redirect(request, experiment, data))
     if redirected is not None:
         _, removed, added = redirected
         messages.success(request, f"Plan redirected: {removed:,} queued runs dropped, {added:,} planned.")
         return redirect("web:experiment", experiment_id=experiment.pk)
     context = {"experiment": experiment, "progress": progress, "form": form, "can_write": True}
-    return render(request, "web/experiments/redirect.html", context, status=form_status(form))
+    return render(request, REDIRECT, context, status=form_status(form))
+
+
+@login_required
+@require_POST
+def experiment_redirect_preview(request: HttpRequest, experiment_id) -> HttpResponse:
+    """What the redirect form would do if applied now: the same service, as a dry run (htmx, on every change)."""
+    experiment = experiment_get(user=request.user, experiment_id=experiment_id)
+    form = RedirectForm(request.POST)
+    preview = None
+    if form.is_valid():
+        try:
+            _, removed, added = _redirect(request, experiment, form.cleaned_data, dry_run=True)
+            progress = sweep_progress(experiment=experiment)
+            preview = {"removed": removed, "added": added, "runs_total": progress.runs_total - removed + added}
+        except ServiceError as exc:
+            form_add_service_errors(form, exc)
+    context = {"experiment": experiment, "form": form, "preview": preview, "preview_failed": preview is None}
+    return render(request, f"{REDIRECT}#redirect-preview", context)
 
 
 @guest_readable
@@ -138,6 +152,12 @@ def experiment_timeline(request: HttpRequest, experiment_id) -> HttpResponse:
         return redirect(f"{page}?{request.GET.urlencode()}#experiment-timeline")
     context = {**_timeline_context(request, experiment), "can_write": request.user.is_authenticated}
     return render(request, f"{LIVE}#experiment-timeline", context)
+
+
+def _redirect(request: HttpRequest, experiment: Experiment, data: dict[str, Any], *, dry_run: bool = False):
+    valid = parameter_space_validate(user=request.user, experiment=experiment, parameter_space=data["parameter_space"])
+    return sweeps.sweep_redirect(experiment=experiment, parameter_space=valid, kind=data["type"] or None,
+                                 n=data["n"], seed=data["seed"], dry_run=dry_run)
 
 
 def _dry_run(request: HttpRequest, experiment: Experiment, form: SweepForm) -> DryRun:
@@ -163,9 +183,10 @@ def _timeline_context(request: HttpRequest, experiment: Experiment) -> dict[str,
 def _page_context(request: HttpRequest, experiment: Experiment, **extra) -> dict[str, Any]:
     context = {**_progress_context(request, experiment), **_timeline_context(request, experiment),
                **leaderboard_context(request=request, experiment=experiment),
-               **chart_context(experiment=experiment), **extra}
+               "chart_deferred": True, **extra}  # the chart loads after the page (web:experiment_chart)
     progress = context["progress"]
-    if context["can_write"] and not (progress and progress.running):
+    # The start panel while no sweep is queued, running or paused (a paused one is steered, not replaced).
+    if context["can_write"] and not (progress and progress.active):
         context.setdefault("sweep_form", SweepForm(initial={"repeats": experiment.repeats}))
     return context
 

@@ -1,4 +1,4 @@
-"""The leaderboard and score chart of an experiment; run approval and fork (H4)."""
+"""The leaderboard and score chart of an experiment; run approval (and its clearing) and fork (H4)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from apps.web.rendering import render_page
 from apps.web.submit import form_saved, form_status
 
 TEMPLATE = "web/experiments/leaderboard.html"
+APPROVAL_WORDS = {Run.Approval.APPROVED: "approved", Run.Approval.REJECTED: "rejected",
+                  Run.Approval.NONE: "back to no decision"}
 
 
 @guest_readable
@@ -43,12 +45,17 @@ def experiment_chart(request: HttpRequest, experiment_id) -> HttpResponse:
 @login_required
 @require_POST
 def run_approval(request: HttpRequest, run_id, approval: str) -> HttpResponse:
-    """Approve or reject (the REST RunApprovalApi's service); htmx gets the row back (a rejected run: none)."""
+    """Approve, reject or clear the decision (the REST RunApprovalApi's service; REST has no clear).
+
+    htmx gets the row back (a rejected run: none); without JavaScript a clear returns to the run's page,
+    where a rejected run (off the leaderboard) shows its decision.
+    """
     run = selectors.run_get(user=request.user, run_id=run_id)
     run = run_set_approval(run=run, approval=approval)
     if not request.htmx:
-        word = "approved" if approval == Run.Approval.APPROVED else "rejected"
-        messages.success(request, f"Run {str(run.pk)[:8]} {word}.")
+        messages.success(request, f"Run {str(run.pk)[:8]} {APPROVAL_WORDS[approval]}.")
+        if approval == Run.Approval.NONE:
+            return redirect("web:run", run_id=run.pk)
         return redirect("web:experiment", experiment_id=run.experiment_id)
     run.refresh_from_db()
     row = board_row(experiment=run.experiment, viewer=request.user, run=run)

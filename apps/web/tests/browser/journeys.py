@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from apps.web.tests.browser.recorder import PageRecorder
 from apps.web.tests.browser.stack import LiveStack
@@ -75,3 +76,43 @@ def wait_for_sweep(client: httpx.Client, stack: LiveStack, sweep_id: str, *, tim
             return sweep
         time.sleep(0.1)  # polling another process's work with a deadline
     raise AssertionError(f"the worker did not finish sweep {sweep_id} in time:\n{stack.log_tail()}")
+
+
+def guest_access_set(admin_api: httpx.Client, *, allowed: bool) -> None:
+    """Switch guest access with the admin's key (the admin settings API the settings page also uses)."""
+    settings = admin_api.patch("/admin/settings", json={"allow_guest_access": allowed}).raise_for_status()
+    assert settings.json()["allow_guest_access"] is allowed
+
+
+def user_create_in_admin(page: Page, *, username: str, password: str) -> None:
+    """A signed-in admin adds an account on the Django admin's "Add user" page."""
+    page.goto("/admin/accounts/user/add/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password1").fill(password)
+    page.locator("#id_password2").fill(password)
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist")).to_contain_text(username)
+
+
+SOCKET_OPENED = "document.addEventListener('htmx:wsOpen', () => { window.liveSocketOpen = true; });"
+
+
+def on_socket_open(page: Page) -> None:
+    """From the next page load on, note when htmx's WebSocket connects (see `wait_for_socket`)."""
+    page.add_init_script(SOCKET_OPENED)
+
+
+def wait_for_socket(page: Page) -> None:
+    """Wait until the live page's WebSocket is open: pushes sent from now on reach it."""
+    page.wait_for_function("window.liveSocketOpen === true")
+
+
+def stat(section: Locator, term: str) -> Locator:
+    """The value (<dd>) a stats list shows for `term` (<dt>)."""
+    return section.locator("div").filter(has=section.page.get_by_role("term").filter(
+        has_text=re.compile(rf"^{re.escape(term)}$"))).get_by_role("definition")
+
+
+def cells_of(row: Locator) -> list[str]:
+    """A table row's cells as the text a person reads."""
+    return [text.strip() for text in row.get_by_role("cell").all_inner_texts()]

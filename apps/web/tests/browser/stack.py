@@ -41,7 +41,11 @@ class LiveStack:
     redis_url: str | None = None
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # True: the worker runs as its own `bin/start` (START_WEB=false), so a test can kill and restart it alone.
+    separate_worker: bool = False
+    worker: subprocess.Popen | None = None
     _own_database: str | None = None
+    _env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -70,12 +74,35 @@ class LiveStack:
             env["DATABASE_URL"] = self._create_database()
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        self._env = env
+        if self.separate_worker:
+            env = {**env, "START_WORKER": "false"}
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen([str(ROOT / "bin/start")], cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_healthy()
+        if self.separate_worker:
+            self.worker_start()
+
+    def worker_start(self) -> None:
+        """Start the worker alone (`bin/start` with START_WEB=false), as a worker container runs it."""
+        assert self.separate_worker and self.worker is None
+        with (self.data_dir / "worker.log").open("a") as log:
+            self.worker = subprocess.Popen([str(ROOT / "bin/start")], cwd=ROOT, env={**self._env, "START_WEB": "false"},
+                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def worker_kill(self) -> None:
+        """SIGKILL the worker's whole process group (qcluster and its children) at once, as a crash would."""
+        if self.worker is not None:
+            try:
+                os.killpg(self.worker.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.worker.wait(timeout=30)
+            self.worker = None
 
     def stop(self) -> None:
+        self.worker_kill()
         if self.process is not None:
             # bin/start forwards TERM to daphne and the cluster; KILL the group if anything lingers.
             self._signal(signal.SIGTERM)

@@ -14,7 +14,8 @@ def test_outputs_are_rated_and_skipped_with_the_keyboard(page: Page, first_boot:
     log_in(page, username=first_boot.username, password=first_boot.password)
     key = create_api_key(page, name="rating test")
     with api_client(first_boot.stack, key) as api:
-        endpoint = api.post("/endpoints", json={"label": "Fake", "base_url": fake_llm.base_url}).raise_for_status()
+        endpoint = api.post("/endpoints", json={"label": "Fake (rating)",
+                                             "base_url": fake_llm.base_url}).raise_for_status()
         project = api.post("/projects", json={"name": "Rating project"}).raise_for_status()
         experiment = api.post("/experiments", json={
             "project": project.json()["id"], "name": "Rated by hand",

@@ -31,7 +31,8 @@ def test_a_sweep_started_with_a_key_made_in_the_browser_is_run_by_the_worker_and
     key = create_api_key(page, name="browser test")
     assert key.startswith("pl_")
     with api_client(stack, key) as api:
-        endpoint = api.post("/endpoints", json={"label": "Fake", "base_url": fake_llm.base_url}).raise_for_status()
+        endpoint = api.post("/endpoints", json={"label": "Fake (sweep)",
+                                             "base_url": fake_llm.base_url}).raise_for_status()
         project = api.post("/projects", json={"name": "Browser project"}).raise_for_status()
         experiment = api.post("/experiments", json=experiment_body(project.json()["id"], endpoint.json()["id"]))
         assert experiment.status_code == 201, experiment.text
