@@ -7,6 +7,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 DEFAULT_MAX_POINTS = 10_000
 
@@ -73,6 +74,24 @@ class Planner(ABC):
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> Plan:
         """The points to run, in a deterministic order (given the seed); PlanError if impossible."""
+
+    @classmethod
+    def search_from_state(cls, state: dict) -> AdaptiveSearch:
+        """An adaptive planner's search, continued from `plan.state` (as stored on the sweep)."""
+        raise NotImplementedError(f"The {cls.kind!r} planner is not adaptive.")
+
+
+class AdaptiveSearch(Protocol):
+    """The ask/tell search of an adaptive planner; its whole state round-trips through `to_state()`,
+    so any driver can continue it (apps.runs.services.guided tells it scores and asks for batches)."""
+
+    def tell(self, point: dict, score: float | None) -> None: ...
+
+    def ask(self, n: int) -> list[dict]: ...
+
+    def best(self) -> tuple[dict, float] | None: ...
+
+    def to_state(self) -> dict: ...
 
 
 def resolve_seed(seed: int | None) -> int:

@@ -188,6 +188,10 @@ class GuidedPlanner(Planner):
     adaptive = True
     needs_n = True
 
+    @classmethod
+    def search_from_state(cls, state: dict) -> GuidedSearch:
+        return GuidedSearch.from_state(state)
+
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,
         max_points: int = DEFAULT_MAX_POINTS,

@@ -16,7 +16,6 @@ from apps.core.errors import InvalidInput
 from apps.core.types import Id
 from apps.engine.config_paths import ConfigPathError, apply_point
 from apps.engine.planners import planner_for
-from apps.engine.planners.guided import GuidedSearch
 from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.services import experiment_validate
 from apps.runs.models import Run, Sweep
@@ -65,7 +64,7 @@ def guided_next_batch(*, sweep_id: Id) -> int:
         runs = Run.objects.filter(sweep=sweep)
         if runs.unfinished().exists():
             return 0
-        search = GuidedSearch.from_state(guided["state"])
+        search = planner.search_from_state(guided["state"])
         told = set(guided["told"])
         for run_id, point, score in runs.exclude(pk__in=told).values_list("pk", "point", "weighted_score"):
             search.tell(point, score)
