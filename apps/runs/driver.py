@@ -27,6 +27,7 @@ from apps.runs.models import Run, Sweep
 from apps.runs.outputs import final_outputs, stage_count
 from apps.runs.scoring_backend import ScoringBackend
 from apps.runs.services import failures, recording
+from apps.runs.services.adaptive import adaptive_step_for
 from apps.runs.services.guided import guided_next_batch
 from apps.runs.services.planning import select_items
 from apps.runs.services.scoring import experiment_best_score, score_outputs
@@ -158,7 +159,7 @@ class SweepDriver(LLMHost):
             if not in_flight and not finished and (exhausted or self.stopping or over_budget):
                 if exhausted and not self.stopping and not over_budget and adaptive:
                     # Every run so far is scored: let the guided search plan the next batch.
-                    if await self.db(guided_next_batch, sweep_id=self.sweep_id):
+                    if await self.adaptive_step(sweep.kind):
                         exhausted = False
                         continue
                 if exhausted and not self.stopping and not over_budget:
@@ -222,6 +223,13 @@ class SweepDriver(LLMHost):
             self.stopping = "stopped"
         elif status == Sweep.Status.PAUSED and self.stopping is None:
             self.stopping = "paused"
+
+    async def adaptive_step(self, kind: str) -> int:
+        """Plan an adaptive sweep's next batch (0: the search is done); see apps.runs.services.adaptive."""
+        step = adaptive_step_for(kind)
+        if step is None:
+            return await self.db(guided_next_batch, sweep_id=self.sweep_id)
+        return await step(self)
 
     async def _execute(self, run: recording.ClaimedRun, items: list[dict], items_by_id: dict, repeats: int):
         started = time.monotonic()
