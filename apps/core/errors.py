@@ -51,6 +51,12 @@ class InvalidInput(ServiceError):
     status = 400
 
 
+class Unauthenticated(ServiceError):
+    """No usable credentials (no key, or an invalid, expired or revoked one): say who you are first (401)."""
+
+    status = 401
+
+
 class Forbidden(ServiceError, PermissionDenied):
     """The caller may not do this, whatever the input (403; Django answers it as such in HTML views too)."""
 

@@ -13,13 +13,10 @@ from typing import Protocol
 
 from apps.accounts.authentication import user_from_bearer
 from apps.accounts.models import User
+from apps.core.errors import Unauthenticated
 
 REFUSED = ("Authentication required: send 'Authorization: Bearer <API key>' (an invalid, expired or revoked key "
            "is refused).")
-
-
-class Refused(Exception):
-    """No usable credentials: the call is refused before any tool runs."""
 
 
 def bearer_token(headers: Mapping[str, str] | None) -> str:
@@ -31,7 +28,7 @@ def bearer_token(headers: Mapping[str, str] | None) -> str:
 def user_for_token(raw: str) -> User:
     user = user_from_bearer(raw) if raw else None
     if user is None or not user.is_active:
-        raise Refused(REFUSED)
+        raise Unauthenticated(REFUSED)
     return user
 
 

@@ -23,7 +23,8 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
-from apps.mcp.auth import HeaderPrincipal, Refused, bearer_token, user_for_token
+from apps.core.errors import Unauthenticated
+from apps.mcp.auth import HeaderPrincipal, bearer_token, user_for_token
 from apps.mcp.server import build_server
 
 PATH = "/mcp"
@@ -76,7 +77,7 @@ class McpHttpApp:
             return await _respond(send, 403, "Invalid Origin header")
         try:
             user = await sync_to_async(user_for_token)(bearer_token(headers))
-        except Refused as exc:
+        except Unauthenticated as exc:
             return await _respond(send, 401, str(exc), [(b"www-authenticate", b'Bearer realm="promptlooper"')])
         manager = await self._running()
         # The SDK binds a session to the principal that opened it: another user's key cannot use it.

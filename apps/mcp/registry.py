@@ -22,8 +22,8 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
 from apps.accounts.models import User
-from apps.core.errors import ServiceError
-from apps.mcp.auth import Principal, Refused, user_for_token
+from apps.core.errors import ServiceError, Unauthenticated
+from apps.mcp.auth import Principal, user_for_token
 
 
 class Args(ArgModelBase):
@@ -97,7 +97,7 @@ async def invoke(spec: ToolSpec, principal: Principal, ctx: Context, fields: dic
         if inspect.iscoroutinefunction(spec.fn):
             return await spec.fn(call, args)
         return await sync_to_async(spec.fn)(call, args)
-    except (Refused, ServiceError, Http404, PermissionDenied) as exc:
+    except (Unauthenticated, ServiceError, Http404, PermissionDenied) as exc:
         raise _refusal(exc) from exc
 
 

@@ -19,6 +19,7 @@ from apps.core.errors import (
     NotFound,
     RateLimited,
     ServiceError,
+    Unauthenticated,
     Unavailable,
     form_add_service_errors,
 )
@@ -220,4 +221,5 @@ def test_no_app_defines_its_own_service_exception():
 
 def test_every_core_class_is_a_service_error():
     assert all(issubclass(cls, ServiceError) for cls in (InvalidInput, Forbidden, NotFound, Conflict,
-                                                         RateLimited, Unavailable, SecretDecryptionError))
+                                                         RateLimited, Unavailable, SecretDecryptionError,
+                                                         Unauthenticated))

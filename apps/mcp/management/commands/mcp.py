@@ -7,7 +7,8 @@ import os
 import anyio
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.mcp.auth import Refused, StaticPrincipal, user_for_token
+from apps.core.errors import Unauthenticated
+from apps.mcp.auth import StaticPrincipal, user_for_token
 from apps.mcp.server import build_server
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError("Set PROMPTLOOPER_API_KEY to an API key (create one on the API keys page).")
         try:
             user_for_token(key)  # fail at start, not at the first call; each call checks the key again
-        except Refused as exc:
+        except Unauthenticated as exc:
             raise CommandError(str(exc)) from None
         # stdout is the protocol channel: nothing else may be written to it.
         anyio.run(build_server(StaticPrincipal(key)).run_stdio_async)
