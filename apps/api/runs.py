@@ -44,10 +44,12 @@ class SweepStartApi(APIView):
         common = {"kind": opts["type"], "repeats": opts.get("repeats") or experiment.repeats, "n": opts.get("n"),
                   "seed": opts["seed"], "sample_ids": opts["sample_ids"]}
         if opts["dry_run"]:
-            return Response(sweep_dry_run(experiment=experiment, parameter_space=space, **common).as_dict())
+            budgets = {"budget_tokens": opts["budget_tokens"], "budget_usd": opts["budget_usd"]}
+            return Response(sweep_dry_run(experiment=experiment, parameter_space=space, **budgets, **common).as_dict())
         sweep, plan = sweeps.sweep_start(
             user=request.user, experiment=experiment, parameter_space=space,
-            budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"), **common)
+            budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"),
+            options=opts["options"], over_budget=opts["over_budget"], **common)
         body = {"sweep": serializers.SweepOutput(sweep, context=_viewer(request)).data, "note": plan.note}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

@@ -61,10 +61,18 @@ class LeaderboardRowOutput(serializers.Serializer):
     point = serializers.DictField(help_text="Parameter values by path.")
     weighted_score = serializers.FloatField(allow_null=True)
     weighted_ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, allow_null=True)
+    items_scored = serializers.IntegerField(allow_null=True, help_text="Items the run was scored on.")
+    partial = serializers.BooleanField(help_text="Scored on a subset of the items (a halving rung); partial runs "
+                                                 "rank after every run on all items.")
     tied = serializers.BooleanField()
     overlaps_previous = serializers.BooleanField(help_text="Its interval overlaps the row above's.")
     overlaps_leader = serializers.BooleanField(
         help_text="Its interval overlaps #1's: not clearly worse than the best (weighted order only; false for #1).")
+    tied_with_best = serializers.BooleanField(
+        help_text="Near #1, and a paired test by item cannot tell it from #1 at the experiment's alpha "
+                  "(docs/significance.md).")
+    best_p_value = serializers.FloatField(
+        allow_null=True, help_text="That test's one-sided p-value (#1 better than this run); null when not tested.")
     scores = serializers.DictField(child=ScorerSummaryOutput(), help_text="By scorer name.")
     tokens_in = serializers.IntegerField()
     tokens_out = serializers.IntegerField()
@@ -98,8 +106,10 @@ def leaderboard_row_json(row, *, hide_endpoints: bool) -> dict:
         "point": point_endpoints_masked(run.point) if hide_endpoints else run.point,
         "weighted_score": row.weighted_score,
         "weighted_ci": list(row.weighted_ci) if row.weighted_ci else None,
+        "items_scored": row.items_scored, "partial": row.partial,
         "tied": row.tied, "overlaps_previous": row.overlaps_previous,
-        "overlaps_leader": row.overlaps_leader, "scores": row.scores,
+        "overlaps_leader": row.overlaps_leader, "tied_with_best": row.tied_with_best,
+        "best_p_value": row.best_p_value, "scores": row.scores,
         "tokens_in": run.tokens_in, "tokens_out": run.tokens_out, "cost_usd": str(run.cost_estimate),
         "duration_ms": run.duration_ms,
         "mean_latency_ms": round(row.mean_latency_ms, 1) if row.mean_latency_ms is not None else None,

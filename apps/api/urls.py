@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from apps.api import (
     accounts,
+    agent_sweeps,
     endpoints,
     experiment_validation,
     experiments,
@@ -57,6 +58,8 @@ urlpatterns = [
     path("experiments/<uuid:experiment_id>/cache", runs.ExperimentCacheApi.as_view(), name="experiment-cache"),
     path("sweeps/active", runs.ActiveSweepsApi.as_view(), name="sweeps-active"),
     path("sweeps/<uuid:sweep_id>", runs.SweepDetailApi.as_view(), name="sweep-detail"),
+    path("sweeps/<uuid:sweep_id>/approve-continue", agent_sweeps.AgentApproveContinueApi.as_view(),
+         name="sweep-approve-continue"),
     path("experiments/<uuid:experiment_id>/leaderboard", scoring.LeaderboardApi.as_view(), name="leaderboard"),
     path("experiments/<uuid:experiment_id>/rescore", scoring.RescoreApi.as_view(), name="experiment-rescore"),
     path("runs/<uuid:run_id>/score", scoring.RunScoreApi.as_view(), name="run-score"),

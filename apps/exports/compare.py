@@ -13,6 +13,7 @@ from apps.runs.leaderboard import weighted_interval
 from apps.runs.masking import diff_endpoints_masked, endpoints_hidden
 from apps.runs.models import Run, Score, ScoreSummary
 from apps.runs.outputs import run_final_outputs
+from apps.runs.significance import runs_compare
 
 TOTAL_FIELDS = ("tokens_in", "tokens_out", "cost_estimate", "duration_ms", "mean_latency_ms", "calls", "cache_hits")
 
@@ -77,6 +78,15 @@ def _item_scores(a: Run, b: Run, item_ids: set[str]) -> dict[tuple[str, int], di
     return table
 
 
+def paired_significance(a: Run, b: Run) -> dict | None:
+    """The paired test of b against a by item (two-sided), for runs of one experiment; None otherwise."""
+    if a.experiment_id != b.experiment_id:
+        return None
+    scoring = a.experiment.spec.scoring
+    result = runs_compare(a=a.pk, b=b.pk, specs=scoring)
+    return {**result.as_dict(), "alpha": scoring.alpha, "significant": result.significant(scoring.alpha)}
+
+
 def run_compare(*, user, run_a_id, run_b_id, offset: int = 0, limit: int = 100) -> dict:
     """Compare run a with run b (either may belong to any experiment the user can see); items are paged.
 
@@ -108,6 +118,7 @@ def run_compare(*, user, run_a_id, run_b_id, offset: int = 0, limit: int = 100) 
         "config_same": len(set(flatten(a.config)) | set(flatten(b.config))) - len(changes),
         "scores": scores,
         "weighted_score": weighted,
+        "significance": paired_significance(a, b),
         "totals": {name: {"a": _number(getattr(a, name)), "b": _number(getattr(b, name))} for name in TOTAL_FIELDS},
         "items_total": len(keys),
         "offset": offset,

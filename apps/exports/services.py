@@ -14,8 +14,10 @@ from apps.exports.document import export_document, stage_docs
 from apps.exports.formats import env_export, json_export, report, yaml_export
 from apps.exports.models import ExportRecord
 from apps.exports.redaction import owner_secrets, scrub
+from apps.runs.label_reports import run_label_reports
 from apps.runs.leaderboard import leaderboard_rows
 from apps.runs.masking import endpoints_hidden
+from apps.runs.significance import best_comparisons
 
 if TYPE_CHECKING:
     from apps.experiments.models import Experiment
@@ -67,6 +69,9 @@ def _report_inputs(*, experiment, doc, run, summaries, endpoints, secrets, basel
         totals=selectors.experiment_totals(experiment=experiment), baseline=baseline,
         baseline_summaries=selectors.run_summaries(run=baseline) if baseline else [],
         ratings=selectors.human_ratings(experiment=experiment), secrets=secrets,
+        label_reports=run_label_reports(run=run),
+        significance=best_comparisons(best=run.pk, run_ids=[row.run.pk for row in rows if not row.partial],
+                                      specs=experiment.spec.scoring),
     )
 
 

@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from apps.fakellm import demo
+from apps.fakellm import demo, proposer, script, search_task
 
 EMBEDDING_DIM = 64
 ECHO_CHARS = 200
@@ -103,9 +103,17 @@ def reply_content(body: dict[str, Any]) -> tuple[str, str]:
     """Return (content, finish_reason) for a chat request body."""
     user_text = last_user_text(body["messages"])
     content = scripted_reply(user_text)
+    if content is None:
+        content = script.numbered_reply(user_text)
     if content is None and demo.is_demo_model(body["model"]):
         content = demo.demo_reply(model=body["model"], system=system_text(body), user_text=user_text,
                                   temperature=demo.temperature_of(body), digest=request_digest(body))
+    if content is None and search_task.is_search_model(body["model"]):
+        content = search_task.search_reply(model=body["model"], system=system_text(body), user_text=user_text,
+                                           temperature=search_task.temperature_of(body),
+                                           digest=request_digest(body))
+    if content is None and proposer.is_proposer_model(body["model"]):
+        content = proposer.proposer_reply(user_text)
     if content is None:
         tag = request_digest(body)[:8]
         content = f"[{body['model']}] echo: {user_text[:ECHO_CHARS]} #{tag}"

@@ -28,10 +28,14 @@ class BoardRow:
     weighted_score: float | None
     weighted_ci: tuple[float, float] | None
     n: int
+    items_scored: int | None  # items the run produced outputs for
+    partial: bool  # run on a subset of the items (a halving rung): ranked after every full run
     scores: list[float | None]  # one per scorer column, in column order
     point: list[Any]  # one per axis column (endpoint ids masked for readers other than the owner)
     tied: bool  # an equal weighted score shares its rank
     near_leader: bool  # its 95% interval overlaps #1's: not clearly worse than the best
+    tied_with_best: bool = False  # near #1, and a paired test by item cannot tell it from #1
+    best_p_value: float | None = None  # that test's p-value (None: not tested)
 
     @property
     def dom_id(self) -> str:
@@ -60,8 +64,12 @@ class BoardPage:
 
     @property
     def column_count(self) -> int:
-        """Columns a row has: pick, rank, weighted score, n, one per scorer and axis, status, actions."""
-        return 6 + len(self.scorers) + len(self.axes)
+        """Columns a row has: pick, rank, weighted score, n, items, one per scorer and axis, status, actions."""
+        return 7 + len(self.scorers) + len(self.axes)
+
+    @property
+    def has_partial(self) -> bool:
+        return any(row.partial for row in self.rows)
 
     @property
     def has_previous(self) -> bool:
@@ -95,10 +103,14 @@ def board_page(*, experiment: Experiment, viewer: Viewer, sort: str = WEIGHTED, 
 def board_row(*, experiment: Experiment, viewer: Viewer, run: Run) -> BoardRow | None:
     """One run's row as the default leaderboard ranks it (None: not ranked, e.g. rejected)."""
     ranked = Run.objects.filter(experiment=experiment).ranked()
+    partial = run.sample_ids is not None
+    # A partial run (a halving rung) ranks after every full run and among partial ones by score.
+    ahead = ranked.filter(sample_ids__isnull=True).count() if partial else 0
+    peers = ranked.filter(sample_ids__isnull=not partial)
     if run.weighted_score is None:
-        above = ranked.exclude(weighted_score=None).count()
+        above = ahead + peers.exclude(weighted_score=None).count()
     else:
-        above = ranked.filter(weighted_score__gt=run.weighted_score).count()
+        above = ahead + peers.filter(weighted_score__gt=run.weighted_score).count()
     offset = max(0, above - 1)  # from the row above, so a tie with it is marked
     _, rows = leaderboard_rows(experiment=experiment, offset=offset, limit=PER_PAGE)
     axes = [axis.path for axis in experiment.spec.space]
@@ -115,9 +127,11 @@ def _board_row(row: LeaderboardRow, *, scorers: list[str], axes: list[str], hidd
     return BoardRow(
         rank=row.rank, run=row.run, weighted_score=row.weighted_score, weighted_ci=row.weighted_ci,
         n=max((summary["n"] for summary in row.scores.values()), default=0),
+        items_scored=row.items_scored, partial=row.partial,
         scores=[row.scores.get(name, {}).get("mean") for name in scorers],
         point=[point.get(path) for path in axes],
-        tied=row.tied, near_leader=row.overlaps_leader,
+        tied=row.tied, near_leader=row.overlaps_leader, tied_with_best=row.tied_with_best,
+        best_p_value=row.best_p_value,
     )
 
 

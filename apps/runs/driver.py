@@ -54,6 +54,10 @@ def sweep_endpoint_ids(*, sweep: Sweep, experiment) -> set[str]:
     configs = (Run.objects.filter(sweep=sweep).unfinished()
                .values_list("config", flat=True)[:ENDPOINT_SCAN_RUNS])
     ids.update(str(stage.get("endpoint")) for config in configs for stage in config.get("stages") or [])
+    planner = planner_for(sweep.kind)
+    if planner is not None and (sweep.request or {}).get("options"):
+        # A planner's own endpoints (a proposer's): validated at start, loaded only if still the owner's.
+        ids.update(planner(sweep.request["options"]).endpoint_options().values())
     return ids | spec.scoring.endpoint_ids()
 
 
@@ -233,6 +237,9 @@ class SweepDriver(LLMHost):
 
     async def _execute(self, run: recording.ClaimedRun, items: list[dict], items_by_id: dict, repeats: int):
         started = time.monotonic()
+        if run.sample_ids is not None:  # a halving rung: the sweep's items among the run's, in sweep order
+            chosen = set(run.sample_ids)
+            items = [item for item in items if str(item["id"]) in chosen]
         try:
             failures.endpoints_check(config=run.config, available=self.endpoints)
             outcome = await run_pipeline(run_id=run.id, config=run.config, items=items, repeats=repeats,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Avg, F, FilteredRelation, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Avg, BooleanField, ExpressionWrapper, F, FilteredRelation, Prefetch, Q, QuerySet, Subquery
 
 from apps.core.types import Id
+from apps.engine.significance import NO_TEST
 from apps.runs.models import Run, ScoreSummary, StageResult
+from apps.runs.significance import leader_comparisons
 
 if TYPE_CHECKING:
     from apps.experiments.models import Experiment
@@ -25,6 +27,19 @@ class LeaderboardRow:
     tied: bool = False
     overlaps_previous: bool = False
     overlaps_leader: bool = False  # its 95% interval overlaps the best run's: not clearly worse than #1
+    # Of the rows near #1, those a paired test (is #1 better? one-sided, the experiment's alpha) cannot
+    # tell from it; `best_p_value` is that test's p-value (None: not tested, e.g. clearly worse).
+    tied_with_best: bool = False
+    best_p_value: float | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Run on a subset of its sweep's items (a halving rung): ranked after every full run."""
+        return self.run.sample_ids is not None
+
+    @property
+    def items_scored(self) -> int | None:
+        return self.run.items_scored
 
     @property
     def approved(self) -> bool:
@@ -45,7 +60,9 @@ def _ordered(qs: QuerySet[Run], sort: str | None, descending: bool) -> QuerySet[
         qs = qs.annotate(sort_summary=summary).annotate(sort_mean=F("sort_summary__mean"))
         key = "sort_mean"
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
-    return qs.order_by(order, "position", "created_at")
+    # Runs on some of the items (halving rungs) are not competitors of full runs: they come after all of them.
+    partial = ExpressionWrapper(Q(sample_ids__isnull=False), output_field=BooleanField())
+    return qs.order_by(partial.asc(), order, "position", "created_at")
 
 
 def weighted_interval(summaries: list[ScoreSummary]) -> tuple[float, float] | None:
@@ -91,7 +108,7 @@ def leaderboard_rows(*, experiment: Experiment, sort: str | None = None, descend
                     for s in summaries},
             mean_latency_ms=latency.get(run.pk),
         )
-        if previous is not None and sort in (None, "weighted_score"):
+        if previous is not None and sort in (None, "weighted_score") and row.partial == previous.partial:
             if row.weighted_score is not None and row.weighted_score == previous.weighted_score:
                 row.rank, row.tied, previous.tied = previous.rank, True, True
             if row.weighted_ci and previous.weighted_ci and row.weighted_ci[1] >= previous.weighted_ci[0]:
@@ -101,8 +118,26 @@ def leaderboard_rows(*, experiment: Experiment, sort: str | None = None, descend
     if rows and sort in (None, "weighted_score") and descending:
         leader = rows[0].weighted_ci if offset == 0 else leader_interval(experiment=experiment)
         for row in rows:
-            row.overlaps_leader = row.rank > 1 and intervals_overlap(row.weighted_ci, leader)
+            row.overlaps_leader = row.rank > 1 and not row.partial and intervals_overlap(row.weighted_ci, leader)
+        _mark_tied_with_best(experiment, rows, leader_id=rows[0].run.pk if offset == 0 else None)
     return total, rows
+
+
+def _mark_tied_with_best(experiment: Experiment, rows: list[LeaderboardRow], *, leader_id: Id | None) -> None:
+    """Paired tests against #1 for the rows near it only (the others are clearly worse): one query in all."""
+    near = [row for row in rows if row.overlaps_leader or (row.rank == 1 and not row.partial and row.tied)]
+    if leader_id is None and near:
+        leader_id = _ordered(Run.objects.filter(experiment=experiment).ranked(), None, True).values_list(
+            "pk", flat=True).first()
+    near = [row for row in near if row.run.pk != leader_id]
+    if not near:
+        return
+    scoring = experiment.spec.scoring
+    tests = leader_comparisons(leader=leader_id, run_ids=[row.run.pk for row in near], specs=scoring)
+    for row in near:
+        test = tests[str(row.run.pk)]
+        row.tied_with_best = not test.significant(scoring.alpha)
+        row.best_p_value = None if test.test == NO_TEST else round(test.p_value, 6)
 
 
 def best_run(*, experiment: Experiment, run_id: Id | None = None) -> Run | None:

@@ -24,7 +24,7 @@ class Sweep(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="sweeps")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)  # "prompt_search": 13
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     request = models.JSONField(default=dict, help_text="The sweep request as submitted.")
     parameter_space = models.JSONField(default=list)
@@ -94,6 +94,11 @@ class Run(models.Model):
     config = models.JSONField()
     point = models.JSONField(default=dict, blank=True, help_text="The parameter-space values of this run.")
     config_hash = models.CharField(max_length=64)
+    sample_ids = models.JSONField(null=True, blank=True,
+                                  help_text="The item ids this run runs on, when a subset of its sweep's (a halving "
+                                            "rung); null: all of them.")
+    items_scored = models.PositiveIntegerField(null=True, blank=True,
+                                               help_text="Items the run produced outputs for (set when it finishes).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     approval = models.CharField(max_length=10, choices=Approval.choices, default="", blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)
@@ -205,6 +210,8 @@ class ResponseCache(models.Model):
     finish_reason = models.CharField(max_length=40, blank=True)
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
+    prompt_chars = models.PositiveIntegerField(
+        default=0, help_text="Characters of the messages sent (0: not recorded); calibrates token estimates.")
     latency_ms = models.PositiveIntegerField(default=0)
     origin_run = models.CharField(
         max_length=36, blank=True, help_text="The run whose call created this entry (counted once)."

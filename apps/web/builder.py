@@ -18,7 +18,7 @@ from apps.engine.params import KNOWN_PARAMS, NUMERIC_PARAMS
 from apps.engine.templating import item_variables
 from apps.experiments.secrets import scoring_config_masked
 
-TOP_FIELDS = ("name", "description", "repeats", "budget_tokens", "budget_usd")
+TOP_FIELDS = ("name", "description", "repeats", "budget_tokens", "budget_usd", "alpha")
 PARAM_FIELDS = ("temperature", "top_p", "max_tokens", "seed")
 STAGE_FIELDS = ("name", "endpoint", "model", "system_prompt", "prompt_template", *PARAM_FIELDS, "extra")
 SCORER_FIELDS = ("type", "name", "weight", "options")
@@ -80,6 +80,7 @@ def draft_from_experiment(experiment) -> Draft:
     fields = {
         "name": experiment.name, "description": experiment.description, "repeats": str(experiment.repeats),
         "budget_tokens": _number_text(experiment.budget_tokens), "budget_usd": _number_text(experiment.budget_usd),
+        "alpha": _number_text(((experiment.scoring_config or {}).get("significance") or {}).get("alpha")),
     }
     scorers = scoring_config_masked(experiment.scoring_config).get("scorers") or []
     return Draft(fields=fields, stage=[_stage_row(s) for s in experiment.pipeline_stages],
@@ -187,7 +188,8 @@ def draft_data(draft: Draft) -> dict:
     data: dict[str, Any] = {
         "name": top["name"], "description": top["description"], "sample_data": draft.samples,
         "pipeline_stages": [_stage_data(row) for row in draft.stage],
-        "scoring_config": {"scorers": [_scorer_data(row) for row in draft.scorer]},
+        "scoring_config": {"scorers": [_scorer_data(row) for row in draft.scorer],
+                           **({"significance": {"alpha": _number(top["alpha"])}} if top["alpha"].strip() else {})},
         "parameter_space": [_axis_data(row) for row in draft.axis],
         "budget_tokens": _optional_number(top["budget_tokens"]), "budget_usd": _optional_number(top["budget_usd"]),
     }
@@ -350,6 +352,8 @@ def errors_route(errors: Mapping[str, list[str]]) -> RoutedErrors:
             routed.samples[path] = list(messages)
         elif path in TOP_FIELDS:
             routed.top[path] = list(messages)
+        elif path.startswith("scoring_config.significance"):
+            routed.top.setdefault("alpha", []).extend(messages)
         elif path in ("pipeline_stages", "scoring_config", "scoring_config.scorers", "parameter_space"):
             routed.sections.setdefault(_SECTION_OF.get(path, "scorer"), []).extend(messages)
         else:

@@ -42,6 +42,8 @@ class ExperimentFieldsForm(forms.Form):
     budget_tokens = _number("Token budget", help_text="Stop a sweep after this many tokens; blank for none.",
                             inputmode="numeric")
     budget_usd = _number("Budget (USD)", help_text="Stop a sweep after this estimated cost; blank for none.")
+    alpha = _number("Significance level (α)", help_text="A run is a new best only when a paired test says it beats "
+                    "the best at this level (Holm-corrected); blank for 0.05.")
 
 
 class StageForm(forms.Form):

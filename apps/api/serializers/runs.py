@@ -5,6 +5,7 @@ from apps.experiments.secrets import point_endpoints_masked, space_endpoints_mas
 from apps.experiments.validation import MAX_BIGINT
 from apps.runs.masking import endpoints_hidden, run_config_masked, text_endpoints_masked
 from apps.runs.models import Run, Score, StageResult, Sweep
+from apps.runs.services.budget import OVER_BUDGET
 
 SWEEP_TYPES = list(PLANNERS.kinds())
 
@@ -24,8 +25,15 @@ class SweepInput(serializers.Serializer):
     budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False,
                                           allow_null=True, default=None)
     dry_run = serializers.BooleanField(default=False)
+    over_budget = serializers.ChoiceField(
+        choices=OVER_BUDGET, default="pause",
+        help_text="pause: start, and pause when a budget is reached; refuse: refuse to start a sweep whose "
+                  "estimate exceeds its budget, saying by how much (docs/estimates.md).")
     batch = serializers.IntegerField(min_value=1, max_value=256, required=False,
                                      help_text="Guided sweeps: configurations planned per round (default 4).")
+    options = serializers.DictField(required=False, default=dict,
+                                    help_text="The sweep type's own options (docs/planners.md), e.g. tpe's "
+                                              "n_startup_trials; errors name options.<name>.")
 
     def validate(self, data):
         planner = PLANNERS.get(data["type"])
@@ -139,6 +147,28 @@ class SweepStartedOutput(serializers.Serializer):
     )
 
 
+class TokenRangeOutput(serializers.Serializer):
+    low = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    high = serializers.IntegerField()
+
+
+class CostRangeOutput(serializers.Serializer):
+    low = serializers.FloatField()
+    expected = serializers.FloatField()
+    high = serializers.FloatField()
+
+
+class CalibrationOutput(serializers.Serializer):
+    endpoint = serializers.CharField()
+    model = serializers.CharField()
+    source = serializers.ChoiceField(choices=["history", "heuristic"])
+    calls = serializers.IntegerField(help_text="Cached calls the numbers come from.")
+    chars_per_token = serializers.FloatField(allow_null=True)
+    output_tokens_mean = serializers.FloatField(allow_null=True)
+    output_tokens_p90 = serializers.FloatField(allow_null=True)
+
+
 class PlanEstimateOutput(serializers.Serializer):
     runs = serializers.IntegerField()
     calls = serializers.IntegerField()
@@ -146,7 +176,22 @@ class PlanEstimateOutput(serializers.Serializer):
     uncached_calls = serializers.IntegerField()
     tokens_in = serializers.IntegerField()
     tokens_out = serializers.IntegerField()
-    cost_usd = serializers.FloatField()
+    cost_usd = serializers.FloatField(help_text="Expected; the ranges below bound it.")
+    tokens = TokenRangeOutput(help_text="Tokens in + out: low, expected, high.")
+    tokens_in_range = TokenRangeOutput()
+    tokens_out_range = TokenRangeOutput(help_text="High: max_tokens per call (or a guess without it).")
+    cost_usd_range = CostRangeOutput()
+    calibration = CalibrationOutput(many=True, help_text="Per endpoint and model: history from the response "
+                                                         "cache, or the chars/4 heuristic.")
+
+
+class BudgetFitOutput(serializers.Serializer):
+    tokens = serializers.IntegerField(allow_null=True, help_text="The token limit that applies, if any.")
+    usd = serializers.FloatField(allow_null=True)
+    fits = serializers.BooleanField(help_text="The expected spend is within every budget.")
+    short_tokens = serializers.IntegerField()
+    short_usd = serializers.FloatField()
+    message = serializers.CharField(allow_blank=True)
 
 
 class DryRunOutput(serializers.Serializer):
@@ -156,6 +201,7 @@ class DryRunOutput(serializers.Serializer):
     note = serializers.CharField()
     points = serializers.ListField(child=serializers.DictField(), help_text="The first 100 planned points.")
     estimate = PlanEstimateOutput()
+    budget = BudgetFitOutput()
 
 
 class RedirectOutput(serializers.Serializer):

@@ -207,7 +207,7 @@ def test_no_rest_view_catches_service_errors():
 
 def test_no_app_defines_its_own_service_exception():
     """New refusals use apps.core.errors; the exceptions left are internal signals that never reach a caller."""
-    internal = {"RunUnexecutable", "BodyTooLarge"}
+    internal = {"RunUnexecutable", "BodyTooLarge", "ToolRefused"}  # ToolRefused goes back to the agent
     own = set()
     for path in _python_files(APPS):
         # The engine and the fake server import no app; the CLI is a REST client that imports no Django code.

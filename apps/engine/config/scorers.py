@@ -6,7 +6,7 @@ from typing import Any
 
 from apps.engine import params as P
 from apps.engine.config.fields import FieldChecks
-from apps.engine.config.specs import ScorerSpec, ScoringSpec
+from apps.engine.config.specs import DEFAULT_ALPHA, MAX_ALPHA, ScorerSpec, ScoringSpec
 from apps.engine.scorers import SCORERS, validate_scorer_options
 from apps.engine.scorers.base import OptionsInvalid
 
@@ -18,7 +18,14 @@ def scoring_spec(config: dict) -> ScoringSpec:
     return ScoringSpec(tuple(
         ScorerSpec(type=s["type"], name=s["name"], weight=float(s["weight"]), options=s["options"])
         for s in config.get("scorers", [])
-    ))
+    ), alpha=significance_alpha(config))
+
+
+def significance_alpha(config: Any) -> float:
+    """The configured significance level, or the default when absent or unusable (stored rows)."""
+    raw = config.get("significance") if isinstance(config, dict) else None
+    alpha = raw.get("alpha") if isinstance(raw, dict) else None
+    return float(alpha) if P.is_number(alpha) and 0 < alpha <= MAX_ALPHA else DEFAULT_ALPHA
 
 
 class ScorerChecks(FieldChecks):
@@ -30,7 +37,8 @@ class ScorerChecks(FieldChecks):
         if not isinstance(raw, dict):
             self.errors.add("scoring_config", 'Must be an object like {"scorers": [...]}.')
             return {}
-        self.unknown_keys("scoring_config", raw, {"scorers"})
+        self.unknown_keys("scoring_config", raw, {"scorers", "significance"})
+        significance = self.significance(raw["significance"]) if "significance" in raw else None
         scorers_raw = raw.get("scorers", [])
         if not isinstance(scorers_raw, list):
             self.errors.add("scoring_config.scorers", "Must be a list of scorers.")
@@ -64,7 +72,19 @@ class ScorerChecks(FieldChecks):
             scorers.append({"type": kind, "name": name, "weight": weight, "options": options})
         if scorers and weights_ok and all(s["weight"] == 0 for s in scorers):
             self.errors.add("scoring_config.scorers", "At least one scorer needs a weight above 0.")
-        return {"scorers": scorers}
+        return {"scorers": scorers, **({"significance": significance} if significance is not None else {})}
+
+    def significance(self, raw: Any) -> dict | None:
+        path = "scoring_config.significance"
+        if not isinstance(raw, dict):
+            self.errors.add(path, 'Must be an object like {"alpha": 0.05}.')
+            return None
+        self.unknown_keys(path, raw, {"alpha"})
+        alpha = raw.get("alpha", DEFAULT_ALPHA)
+        if not P.is_number(alpha) or not 0 < alpha <= MAX_ALPHA:
+            self.errors.add(f"{path}.alpha", f"Must be a number above 0 and at most {MAX_ALPHA}.")
+            return None
+        return {"alpha": float(alpha)}
 
     def scorer_options(self, path: str, kind: str, options: dict) -> dict:
         cls = SCORERS.get(kind)

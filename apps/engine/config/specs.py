@@ -16,6 +16,9 @@ from apps.engine.scorers import SCORERS
 from apps.engine.scorers.base import Scorer
 
 ENDPOINT_FIELD = "endpoint"
+# The significance level of paired comparisons (docs/significance.md); `scoring_config.significance.alpha`.
+DEFAULT_ALPHA = 0.05
+MAX_ALPHA = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class ScorerSpec:
 @dataclass(frozen=True)
 class ScoringSpec:
     scorers: tuple[ScorerSpec, ...] = ()
+    alpha: float = DEFAULT_ALPHA  # significance level of "new best" and "indistinguishable from #1"
 
     def __iter__(self):
         return iter(self.scorers)

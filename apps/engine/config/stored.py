@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from apps.engine import params as P
+from apps.engine.config.scorers import significance_alpha
 from apps.engine.config.space import axis_spec
 from apps.engine.config.specs import ExperimentSpec, ScorerSpec, ScoringSpec, StageSpec
 from apps.engine.scorers import SCORERS, validate_scorer_options
@@ -56,7 +57,7 @@ def stored_scorer(entry: dict) -> ScorerSpec:
 
 def stored_scoring(raw: Any) -> ScoringSpec:
     scorers = raw.get("scorers") if isinstance(raw, dict) else None
-    return ScoringSpec(tuple(stored_scorer(entry) for entry in _dicts(scorers)))
+    return ScoringSpec(tuple(stored_scorer(entry) for entry in _dicts(scorers)), alpha=significance_alpha(raw))
 
 
 def stored_space(raw: Any) -> tuple:

@@ -10,17 +10,21 @@ PLANNERS: Registry[Planner] = Registry("sweep kind", {
     "grid": "apps.engine.planners.grid.GridPlanner",
     "random": "apps.engine.planners.random_search.RandomPlanner",
     "guided": "apps.engine.planners.guided.GuidedPlanner",
+    "tpe": ("apps.engine.planners.tpe.TpePlanner", "TPE (Bayesian)"),
+    "halving": ("apps.engine.planners.halving.HalvingPlanner", "Successive halving"),
+    "agent": ("apps.engine.planners.agent.AgentPlanner", "Agent"),
+    "prompt_search": ("apps.engine.planners.prompt_search.PromptSearchPlanner", "Prompt search"),
 })
 
 __all__ = ["DEFAULT_MAX_POINTS", "PLANNERS", "Plan", "PlanError", "Planner", "get_planner", "planner_for",
            "redirect_kinds"]
 
 
-def get_planner(kind: str) -> Planner:
-    """A planner instance for `kind`; PlanError (field "kind") for an unknown kind."""
+def get_planner(kind: str, options: dict | None = None) -> Planner:
+    """A planner instance for `kind` with its `options` validated; PlanError (field "kind", "options.<name>")."""
     if kind not in PLANNERS:
         raise PlanError(f"Unknown sweep kind {kind!r}; choose one of: {', '.join(PLANNERS)}.", field="kind")
-    return PLANNERS.get(kind)()
+    return PLANNERS.get(kind)(options)
 
 
 def planner_for(kind: str) -> type[Planner] | None:

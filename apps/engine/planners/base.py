@@ -67,6 +67,30 @@ class Planner(ABC):
     adaptive = False
     needs_n = False
     redirectable = False
+    batched = True  # adaptive: `plan` gets the first batch's size as n (False: the planner's own n, e.g. halving)
+    redirect_refusal = ""  # why a running sweep of this kind cannot be redirected ("" = it can)
+
+    def __init__(self, options: dict | None = None) -> None:
+        self.options = self.options_validate({} if options is None else options)
+
+    @classmethod
+    def options_validate(cls, options: dict) -> dict:
+        """The planner's `options` with defaults filled in; PlanError naming `options.<name>` otherwise.
+        This default takes none: a planner with options overrides it."""
+        if not isinstance(options, dict):
+            raise PlanError("options must be an object.", field="options")
+        for name in options:
+            raise PlanError(f"A {cls.kind} sweep takes no option {name!r}.", field=f"options.{name}")
+        return {}
+
+    def endpoint_options(self) -> dict[str, str]:
+        """Endpoint ids the options name, by field (`options.proposer.endpoint`): the sweep checks the
+        user owns each, and its driver loads them."""
+        return {}
+
+    def stages_check(self, stages: list[dict]) -> None:
+        """PlanError (naming `options.<name>`) when the options do not fit the experiment's pipeline."""
+        return None
 
     @abstractmethod
     def plan(

@@ -16,6 +16,12 @@ SCORERS: Registry[Scorer] = Registry("scorer type", {
     "llm_judge": "apps.engine.scorers.llm_judge.LLMJudgeScorer",
     "python": "apps.engine.scorers.python.PythonScorer",
     "webhook": "apps.engine.scorers.webhook.WebhookScorer",
+    "exact_match": "apps.engine.scorers.exact_match.ExactMatchScorer",
+    "contains_expected": "apps.engine.scorers.contains_expected.ContainsExpectedScorer",
+    "regex": "apps.engine.scorers.item_regex.ItemRegexScorer",
+    "numeric": "apps.engine.scorers.numeric.NumericScorer",
+    "json_fields": "apps.engine.scorers.json_fields.JsonFieldsScorer",
+    "classification": "apps.engine.scorers.classification.ClassificationScorer",
 })
 
 

@@ -84,6 +84,8 @@ class Scorer(ABC):
       has each of its values hidden).
     - `needs_endpoint`: its `endpoint` option names one of the owner's endpoints, which must exist
       and which the scoring host loads; `endpoint_of(options)` reads it.
+    - `label_metrics`: its per-item metadata holds `expected` and `predicted` labels, so a run gets
+      a label report (precision, recall, F1, confusion matrix) from them.
     """
 
     type: ClassVar[str]
@@ -93,6 +95,7 @@ class Scorer(ABC):
     admin_only_message: ClassVar[str] = "Only administrators may add this scorer."
     secret_options: ClassVar[tuple[str, ...]] = ()
     needs_endpoint: ClassVar[bool] = False
+    label_metrics: ClassVar[bool] = False
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = self.validate_options(options)

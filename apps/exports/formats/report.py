@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from apps.engine.config_paths import point_label
+from apps.engine.significance import NO_TEST, Comparison, holm_adjusted
 from apps.experiments.secrets import point_endpoints_masked
 from apps.exports import markdown as md
 from apps.exports.diffing import config_diff, text_diff
 from apps.exports.document import ExportDocument, StageDoc
 from apps.exports.redaction import scrub
+from apps.runs.label_reports import RunLabelReport
 from apps.runs.leaderboard import LeaderboardRow, weighted_interval
 from apps.runs.models import Run, ScoreSummary, Sweep
 
@@ -39,6 +41,8 @@ class ReportInputs:
     secrets: list[str] = field(default_factory=list)
     # For readers other than the owner: no endpoint id in points, axes or diffs, no URL.
     hide_endpoints: bool = False
+    label_reports: list[RunLabelReport] = field(default_factory=list)  # the best run's, per classification scorer
+    significance: dict[str, Comparison] = field(default_factory=dict)  # leaderboard run id → paired test vs best
 
 
 def _num(value, digits: int = 3) -> str:
@@ -135,6 +139,7 @@ class _Report:
             run = row.run
             notes = [label for flag, label in (
                 (run.pk == self.i.best.pk, "exported"), (row.approved, "approved"), (row.tied, "tie"),
+                (row.tied_with_best, "≈ #1 (paired test)"),
                 (row.overlaps_previous, "CI overlaps the run above"), (run.status == Run.Status.CACHED, "cached"),
                 (run.status == Run.Status.FAILED, "failed"),
             ) if flag]
@@ -151,6 +156,32 @@ class _Report:
             ])
         self.out(*md.table(header, body), "")
 
+    def significance(self) -> None:
+        tests = [(row.run, self.i.significance[str(row.run.pk)]) for row in self.i.leaderboard
+                 if str(row.run.pk) in self.i.significance]
+        if not tests:
+            return
+        alpha = self.i.experiment.spec.scoring.alpha
+        holm = holm_adjusted([test.p_value for _, test in tests])
+        self.out("## Significance against the best", "",
+                 f"Each leaderboard run against the exported run `{str(self.i.best.pk)[:8]}`, paired by item "
+                 "(repeats averaged per item): McNemar's exact test for pass/fail scores, else the Wilcoxon "
+                 "signed-rank test; Δ is the run minus the best with a paired bootstrap 95% CI; p-values are "
+                 f"two-sided and Holm-adjusted over the {len(tests)} comparison(s) here, at α = {alpha:g} "
+                 "(docs/significance.md).", "")
+        body = []
+        for (run, test), adjusted in zip(tests, holm, strict=True):
+            ci = (test.ci_low, test.ci_high) if test.ci_low is not None else None
+            verdict = ("not paired (no shared items)" if test.test == NO_TEST else
+                       "indistinguishable" if adjusted > alpha else
+                       "significantly better" if test.mean_difference > 0 else "significantly worse")
+            body.append([f"`{str(run.pk)[:8]}`", test.test, str(test.n),
+                         "—" if test.mean_difference is None else
+                         f"{test.mean_difference:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""),
+                         _num(test.effect_size, 2), f"{test.p_value:.3g}", f"{adjusted:.3g}", verdict])
+        self.out(*md.table(["Run", "Test", "n items", "Δ vs best [95% CI]", "Effect size (rank-biserial)",
+                            "p", "Holm p", "Verdict"], body), "")
+
     def best(self) -> None:
         run, doc = self.i.best, self.i.doc
         status = f" ({run.approval})" if run.approval else ""
@@ -161,7 +192,25 @@ class _Report:
             ci = (s.ci_low, s.ci_high) if s.ci_low is not None else None
             self.out(f"- {self.text(s.scorer_name)} (weight {s.weight:g}): {_with_ci(s.mean, ci)}, n={s.n}"
                      + (f", {s.errored} errored" if s.errored else ""))
-        self.out("", *md.fenced(scrub(self.i.best_yaml, self.i.secrets), "yaml"), "")
+        self.out("")
+        for entry in self.i.label_reports:
+            self.label_report(entry)
+        self.out(*md.fenced(scrub(self.i.best_yaml, self.i.secrets), "yaml"), "")
+
+    def label_report(self, entry: RunLabelReport) -> None:
+        r = entry.report
+        self.out(f"### Classification: {self.text(entry.scorer_name)}", "")
+        if not r.n:
+            self.out("Not scored yet.", "")
+            return
+        errored = f"; {entry.errored} not scored" if entry.errored else ""
+        self.out(f"Accuracy {_num(r.accuracy)} ({r.correct} of {r.n} correct), macro F1 {_num(r.macro_f1)}{errored}.",
+                 "", *md.table(["Label", "Precision", "Recall", "F1", "Support", "Predicted"], [
+                     [self.cell(s.label), _num(s.precision), _num(s.recall), _num(s.f1), str(s.support),
+                      str(s.predicted)] for s in r.labels]), "",
+                 "Confusion matrix (rows: expected label, columns: predicted label):", "",
+                 *md.table(["Expected \\ predicted", *[self.cell(c) for c in r.columns]],
+                           [[self.cell(label), *map(str, counts)] for label, counts in r.matrix]), "")
 
     def costs(self) -> None:
         t = self.i.totals
@@ -230,7 +279,7 @@ class _Report:
 
 def render(inputs: ReportInputs) -> str:
     report = _Report(inputs)
-    for section in (report.summary, report.leaderboard, report.best, report.costs, report.baseline,
-                    report.ratings):
+    for section in (report.summary, report.leaderboard, report.significance, report.best, report.costs,
+                    report.baseline, report.ratings):
         section()
     return "\n".join(report.lines).rstrip("\n") + "\n"

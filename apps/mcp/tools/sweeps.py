@@ -95,6 +95,9 @@ class RunSweepArgs(SweepArgs):
     budget_tokens: int | None = Field(None, ge=0, description="Pause once this many tokens are spent.")
     budget_usd: float | None = Field(None, ge=0, description="Pause once this much (USD) is spent.")
     batch: int | None = Field(None, ge=1, le=256, description="Guided sweeps: configurations per round.")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="The sweep type's own options (docs/planners.md), e.g. tpe's "
+                                                "n_startup_trials.")
     wait: bool = Field(False, description="Return only when the sweep has finished (or paused, or timeout_s "
                                           "passed); sends progress notifications when you pass a progress token.")
     timeout_s: float = Field(600, gt=0, le=MAX_WAIT_S, description="How long wait waits at most.")
@@ -142,7 +145,7 @@ def _start(call: Call, args: RunSweepArgs) -> SweepOut:
     sweep, plan = sweeps.sweep_start(
         user=call.user, experiment=experiment, parameter_space=space, budget_tokens=args.budget_tokens,
         budget_usd=None if args.budget_usd is None else Decimal(str(args.budget_usd)), batch=args.batch,
-        **_common(args, experiment))
+        options=args.options, **_common(args, experiment))
     return sweep_out(sweep, plan.note)
 
 

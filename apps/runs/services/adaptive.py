@@ -16,14 +16,31 @@ from typing import Any
 AdaptiveStep = Callable[[Any], Awaitable[int]]
 
 STEPS: dict[str, str] = {
-    # "prompt_search": "apps.runs.services.prompt_search.prompt_search_step",
+    "agent": "apps.runs.services.agent_sweep.agent_sweep_step",
+    "halving": "apps.runs.services.halving.halving_step",
+    "prompt_search": "apps.runs.services.prompt_search.prompt_search_step",
 }
+
+
+# A kind whose options name things only the database can check (an endpoint the user must own):
+# `check(user=, options=)` raising InvalidInput, called by sweep_start. One line per kind.
+OPTION_CHECKS: dict[str, str] = {
+    "agent": "apps.runs.services.agent_sweep.agent_options_check",
+}
+
+
+def _imported(target: str):
+    module, _, name = target.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+def adaptive_options_check(kind: str, *, user: Any, options: dict) -> None:
+    """Run the kind's database checks of its options, if it has any."""
+    if kind in OPTION_CHECKS:
+        _imported(OPTION_CHECKS[kind])(user=user, options=options)
 
 
 def adaptive_step_for(kind: str) -> AdaptiveStep | None:
     """The kind's own step, or None for the default (guided_next_batch)."""
     target = STEPS.get(kind)
-    if target is None:
-        return None
-    module, _, name = target.rpartition(".")
-    return getattr(import_module(module), name)
+    return None if target is None else _imported(target)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from apps.experiments.endpoint_usage import endpoints_require
 from apps.experiments.models import Experiment
+from apps.runs.services.budget import BudgetFit, budget_fit
 from apps.runs.services.estimate import Estimate, plan_estimate
 from apps.runs.services.planning import sweep_plan
 from apps.runs.services.runs import parameter_space_validate
@@ -23,11 +25,12 @@ class DryRun:
     calls: int
     note: str
     estimate: Estimate
+    budget: BudgetFit
     points: list[dict] = field(default_factory=list)  # the first POINTS_SHOWN planned points
 
     def as_dict(self) -> dict:
         return {"dry_run": True, "runs": self.runs, "calls": self.calls, "note": self.note, "points": self.points,
-                "estimate": self.estimate.as_dict()}
+                "estimate": self.estimate.as_dict(), "budget": self.budget.as_dict()}
 
 
 def sweep_space_resolve(*, user: User, experiment: Experiment, parameter_space: list | None) -> list:
@@ -42,10 +45,15 @@ def sweep_space_resolve(*, user: User, experiment: Experiment, parameter_space: 
 
 
 def sweep_dry_run(*, experiment: Experiment, kind: str, parameter_space: list, repeats: int | None = None,
-                  n: int | None = None, seed: int | None = None, sample_ids: list[str] | None = None) -> DryRun:
-    """Plan a grid or random sweep and estimate its calls, cached calls, tokens and cost; nothing is saved."""
+                  n: int | None = None, seed: int | None = None, sample_ids: list[str] | None = None,
+                  budget_tokens: int | None = None, budget_usd: Decimal | None = None) -> DryRun:
+    """Plan a grid or random sweep and estimate its calls, cached calls, tokens and cost as ranges, against its
+    budgets (the experiment's unless given); nothing is saved."""
     plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=parameter_space,
                       repeats=repeats or experiment.repeats, n=n, seed=seed, sample_ids=sample_ids)
+    estimate = plan_estimate(plan=plan, owner_id=experiment.project.owner_id)
+    budget = budget_fit(estimate=estimate,
+                        budget_tokens=experiment.budget_tokens if budget_tokens is None else budget_tokens,
+                        budget_usd=experiment.budget_usd if budget_usd is None else budget_usd)
     return DryRun(runs=len(plan.runs), calls=plan.calls, note=plan.note,
-                  points=[run.point for run in plan.runs[:POINTS_SHOWN]],
-                  estimate=plan_estimate(plan=plan, owner_id=experiment.project.owner_id))
+                  points=[run.point for run in plan.runs[:POINTS_SHOWN]], estimate=estimate, budget=budget)

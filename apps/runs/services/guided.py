@@ -7,6 +7,7 @@ batch is planned in one transaction once every earlier run of the sweep has fini
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -16,6 +17,7 @@ from apps.core.errors import InvalidInput
 from apps.core.types import Id
 from apps.engine.config_paths import ConfigPathError, apply_point
 from apps.engine.planners import planner_for
+from apps.experiments.models import Experiment
 from apps.experiments.selectors import user_endpoint_ids
 from apps.experiments.services import experiment_validate
 from apps.runs.models import Run, Sweep
@@ -30,7 +32,7 @@ def guided_request(*, n: int, batch: int | None, state: dict) -> dict:
     return {"n": n, "batch": batch or DEFAULT_BATCH, "state": state, "told": []}
 
 
-def _proposal_checker(experiment):
+def proposal_checker(experiment: Experiment) -> Callable[[dict], dict | None]:
     """`check(point)`: the point's config when it validates for the experiment's owner, else None.
 
     Points come from a space validated when the sweep started; this re-check guards against a damaged
@@ -66,7 +68,9 @@ def guided_next_batch(*, sweep_id: Id) -> int:
             return 0
         search = planner.search_from_state(guided["state"])
         told = set(guided["told"])
-        for run_id, point, score in runs.exclude(pk__in=told).values_list("pk", "point", "weighted_score"):
+        # In plan order, so every driver (a clean one, or one taking over after a crash) tells the same sequence.
+        untold = runs.exclude(pk__in=told).order_by("position", "pk")
+        for run_id, point, score in untold.values_list("pk", "point", "weighted_score"):
             search.tell(point, score)
             told.add(str(run_id))
         total = runs.count()
@@ -76,7 +80,7 @@ def guided_next_batch(*, sweep_id: Id) -> int:
         fingerprint = samples_fingerprint(items)
         known = set(runs.values_list("config_hash", flat=True))
         new_runs = []
-        check = _proposal_checker(experiment) if points else None
+        check = proposal_checker(experiment) if points else None
         for offset, point in enumerate(points):
             config = check(point)
             if config is None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from apps.core.errors import InvalidInput
+from apps.core.ids import is_uuid
 from apps.core.models import SystemSettings
 from apps.endpoints.models import Endpoint
 from apps.engine.hashing import sha256_of
@@ -185,6 +186,7 @@ def select_items(
 def sweep_plan(
     *, experiment: Experiment, kind: str, parameter_space: list, repeats: int, n: int | None = None,
     seed: int | None = None, sample_ids: list[str] | None = None, deferred: bool = False,
+    options: dict | None = None,
 ) -> Plan:
     """Expand the space into runs (deduplicated), refusing plans over the call limit.
 
@@ -198,13 +200,16 @@ def sweep_plan(
     per_run = len(items) * repeats * stages
     max_points = max(1, limit // max(per_run, 1))
     try:
-        points = get_planner(kind).plan(parameter_space, n=n, seed=seed, max_points=max_points)
+        planner = get_planner(kind, options)
+        planner.stages_check(experiment.pipeline_stages)
+        points = planner.plan(parameter_space, n=n, seed=seed, max_points=max_points)
     except PlanError as exc:
         message = str(exc)
         if "limit" in message:
             message += (f" A sweep may make at most {limit:,} LLM calls and each configuration here costs "
                         f"{per_run:,} ({len(items)} items × {repeats} repeats × {stages} stages).")
         raise InvalidInput(errors={exc.field: [message]}) from exc
+    _option_endpoints_check(planner, experiment)
     plan = Plan(kind=kind, items=items, repeats=repeats, parameter_space=parameter_space,
                 base={"stages": experiment.pipeline_stages}, limit=limit)
     plan.note = getattr(points, "note", "") or ""
@@ -216,6 +221,17 @@ def sweep_plan(
                              repeats=repeats)
     _calls_check(plan)
     return plan
+
+
+def _option_endpoints_check(planner, experiment: Experiment) -> None:
+    """Every endpoint a planner's options name (a proposer's, an agent's) must be the experiment owner's."""
+    named = planner.endpoint_options()
+    owned = {str(pk) for pk in Endpoint.objects.filter(
+        pk__in=[v for v in named.values() if is_uuid(v)], owner_id=experiment.project.owner_id,
+    ).values_list("pk", flat=True)}
+    errors = {field: ["No such endpoint."] for field, value in named.items() if str(value) not in owned}
+    if errors:
+        raise InvalidInput(errors=errors)
 
 
 def _calls_check(plan: Plan) -> None:

@@ -23,7 +23,8 @@ from apps.core.types import Id
 from apps.engine.pipeline import CachedCall, CallResult, PipelineOutcome
 from apps.engine.types import EndpointSpec
 from apps.runs.models import ResponseCache, Run, StageResult, Sweep
-from apps.runs.services.scoring import experiment_best_score, new_best_event, scores_store_many
+from apps.runs.services.calibration import prompt_chars
+from apps.runs.services.scoring import best_decide, experiment_best, scores_store_many
 from apps.runs.services.transitions import sweep_transition
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class ClaimedRun:
     id: str
     config: dict
     position: int
+    sample_ids: list[str] | None = None  # a subset of the sweep's items (a halving rung); None: all of them
 
 
 def runs_claim(*, sweep_id: Id, owner: str, limit: int, experiment: Experiment | None = None) -> list[ClaimedRun]:
@@ -63,14 +65,16 @@ def runs_claim(*, sweep_id: Id, owner: str, limit: int, experiment: Experiment |
             status=Run.Status.RUNNING, lease_owner=owner, lease_expires_at=now + LEASE,
             attempts=F("attempts") + 1, started_at=Coalesce(F("started_at"), now),
         )
-        rows = list(Run.objects.filter(id__in=ids, lease_owner=owner).values("id", "config", "position", "attempts"))
+        rows = list(Run.objects.filter(id__in=ids, lease_owner=owner)
+                    .values("id", "config", "position", "attempts", "sample_ids"))
         if experiment is not None:
             events_record(events=[
                 event_build(kind=Kind.RUN_STARTED, experiment=experiment, sweep=sweep_id, run_id=r["id"],
                             payload={"run_id": str(r["id"]), "attempt": r["attempts"]})
                 for r in rows
             ])
-    return [ClaimedRun(id=str(r["id"]), config=r["config"], position=r["position"]) for r in rows]
+    return [ClaimedRun(id=str(r["id"]), config=r["config"], position=r["position"], sample_ids=r["sample_ids"])
+            for r in rows]
 
 
 def foreign_lease_wait(*, sweep_id: Id, owner: str) -> float | None:
@@ -115,7 +119,8 @@ def calls_cache_store(*, owner_id: str, calls: list[FreshCall]) -> None:
         ResponseCache.objects.bulk_create(
             [ResponseCache(key=r.cache_key, owner_id=owner_id, provider=endpoint.kind, base_url=endpoint.base_url,
                            model=r.model, response=r.text, finish_reason=r.finish_reason, tokens_in=r.tokens_in,
-                           tokens_out=r.tokens_out, latency_ms=r.latency_ms, origin_run=run_id)
+                           tokens_out=r.tokens_out, prompt_chars=prompt_chars(r.messages), latency_ms=r.latency_ms,
+                           origin_run=run_id)
              for run_id, endpoint, r in calls],
             ignore_conflicts=True, batch_size=500,
         )
@@ -134,7 +139,7 @@ def outcomes_record(*, sweep: Sweep, experiment: Experiment, owner: str,
     now = timezone.now()
     events = []
     kinds: list[str] = []
-    best = best if best is not None else {"score": experiment_best_score(experiment=experiment)}
+    best = best if best is not None else experiment_best(experiment=experiment)
     with transaction.atomic():
         calls_cache_store(owner_id=cache_owner, calls=calls)
         stage_rows: list[StageResult] = []
@@ -160,6 +165,7 @@ def outcomes_record(*, sweep: Sweep, experiment: Experiment, owner: str,
                 calls=len(outcome.results), cache_hits=sum(1 for r in outcome.results if r.cached),
                 tokens_in=sum(r.tokens_in for r in paid), tokens_out=sum(r.tokens_out for r in paid),
                 cost_estimate=Decimal(str(round(sum(r.cost_usd for r in paid), 6))), error=error[:4000],
+                items_scored=len({r.item_id for r in outcome.results}),
             )
             if updated != 1:
                 continue  # the lease was lost to another driver; its result wins
@@ -172,10 +178,10 @@ def outcomes_record(*, sweep: Sweep, experiment: Experiment, owner: str,
                 for r in outcome.results
             )
             scored.append((run.id, scores or []))
-            completed.append((run.id, status, duration_ms, error))
+            completed.append((run.id, status, duration_ms, error, run.sample_ids is not None))
         StageResult.objects.bulk_create(stage_rows, ignore_conflicts=True, batch_size=500)
         weighted = scores_store_many(entries=scored, specs=specs) if specs else {}
-        for run_id, status, duration_ms, error in completed:
+        for run_id, status, duration_ms, error, partial in completed:
             kind = {Run.Status.FAILED: Kind.RUN_FAILED,
                     Run.Status.CACHED: Kind.RUN_CACHED}.get(status, Kind.RUN_COMPLETED)
             payload = {"run_id": run_id, "status": status, "duration_ms": duration_ms,
@@ -184,12 +190,14 @@ def outcomes_record(*, sweep: Sweep, experiment: Experiment, owner: str,
                 payload["error"] = error[:500]
             events.append(event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run_id, payload=payload))
             kinds.append(kind)
-            # "New best" is decided once, as each run completes, against the best seen so far.
-            score = weighted.get(run_id)
-            if score is not None and (best.get("score") is None or score > best["score"]):
-                best["score"] = score
-                events.append(new_best_event(run_id=run_id, experiment=experiment, sweep=sweep, weighted=score))
-                kinds.append(Kind.NEW_BEST)
+            # "New best" is decided once, as each run completes, against the best seen so far; a run on
+            # some of the items (a halving rung) competes only within its sweep, never for the best.
+            # Above the best, a run is compared with it paired by item: new best only when significantly better.
+            verdict = best_decide(run_id=run_id, weighted=None if partial else weighted.get(run_id),
+                                  experiment=experiment, sweep=sweep, best=best, batch=[c[0] for c in completed])
+            if verdict is not None:
+                events.append(verdict)
+                kinds.append(verdict.kind)
         events_record(events=events)
     return kinds
 
@@ -198,6 +206,12 @@ def sweep_refresh_totals(*, sweep_id: Id) -> Sweep:
     t = Run.objects.filter(sweep_id=sweep_id).totals()
     totals = {"runs_total": t["runs"], "runs_done": t["terminal"], "cache_hits": t["cache_hits"],
               "tokens_in": t["tokens_in"], "tokens_out": t["tokens_out"], "cost_usd": t["cost"]}
+    # Calls a planner makes itself (a prompt proposer, an agent's LLM) count against the sweep too.
+    request = Sweep.objects.filter(pk=sweep_id).values_list("request", flat=True).first() or {}
+    usage = request.get("planner_usage") or {}
+    totals["tokens_in"] += usage.get("tokens_in", 0)
+    totals["tokens_out"] += usage.get("tokens_out", 0)
+    totals["cost_usd"] = (totals["cost_usd"] or 0) + Decimal(str(usage.get("cost_usd", 0)))
     Sweep.objects.filter(pk=sweep_id).update(**totals, driver_heartbeat_at=timezone.now())
     return Sweep.objects.get(pk=sweep_id)
 

@@ -20,7 +20,9 @@ from apps.core.types import Id
 from apps.engine.config import ScorerSpec
 from apps.engine.scorers.base import ScoringContext
 from apps.engine.scorers.stats import summarize, weighted_score
+from apps.engine.significance import NO_TEST, holm_adjusted, holm_significant
 from apps.runs.models import Run, Score, ScoreSummary, Sweep
+from apps.runs.significance import runs_compare
 
 if TYPE_CHECKING:
     from apps.activity.models import Event
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from apps.runs.scoring_backend import ScoringBackend
 
 SCORING_CONCURRENCY = 16
+MAX_SMALL_P = 1000  # a sweep's significant p-values kept for Holm (beyond this, the largest are dropped)
 RESCORE_TASK = "apps.runs.tasks.experiment_rescore"
 
 
@@ -140,12 +143,72 @@ def experiment_best_score(*, experiment: Experiment) -> float | None:
             .aggregate(best=Max("weighted_score"))["best"])
 
 
-def new_best_event(*, run_id: Id, experiment: Experiment, sweep: Sweep | Id, weighted: float) -> Event:
-    """The `new_best_found` event of a run that beat every earlier run (the caller decides that)."""
+def experiment_best(*, experiment: Experiment, exclude: list[str] = ()) -> dict:
+    """`{"score", "run_id"}` of the experiment's best non-rejected run, leaving out `exclude`."""
+    top = (Run.objects.filter(experiment=experiment, weighted_score__isnull=False, sample_ids__isnull=True)
+           .exclude(approval=Run.Approval.REJECTED).exclude(pk__in=list(exclude))
+           .order_by("-weighted_score", "created_at").values_list("pk", "weighted_score").first())
+    return {"score": top[1], "run_id": str(top[0])} if top else {"score": None, "run_id": None}
+
+
+def new_best_event(*, run_id: Id, experiment: Experiment, sweep: Sweep | Id, weighted: float,
+                   kind: Kind = Kind.NEW_BEST, extra: dict | None = None) -> Event:
+    """The `new_best_found` (or `best.tied`) event of a run that finished above the best (see best_decide)."""
     point = Run.objects.filter(pk=run_id).values_list("point", flat=True).first()
     scores = dict(ScoreSummary.objects.filter(run_id=run_id).values_list("scorer_name", "mean"))
-    return event_build(kind=Kind.NEW_BEST, experiment=experiment, sweep=sweep, run_id=run_id,
-                       payload={"run_id": str(run_id), "weighted_score": weighted, "scores": scores, "config": point})
+    return event_build(kind=kind, experiment=experiment, sweep=sweep, run_id=run_id,
+                       payload={"run_id": str(run_id), "weighted_score": weighted, "scores": scores, "config": point,
+                                **(extra or {})})
+
+
+def best_decide(*, run_id: Id, weighted: float | None, experiment: Experiment, sweep: Sweep | Id, best: dict,
+                batch: list[str]) -> Event | None:
+    """The event of a run that finished above the best so far (`best`, updated in place), else None.
+
+    A run above the best is compared with it, paired by item: `new_best_found` when it is significantly
+    better (one-sided, Holm-corrected over the sweep's comparisons at the experiment's alpha), `best.tied`
+    otherwise; either way it is the best the next run must beat. The first scored run is the best
+    without a test. Call inside the transaction that stored the scores of `batch` (this flush's runs).
+    """
+    if weighted is None or (best.get("score") is not None and weighted <= best["score"]):
+        return None
+    if best.get("score") is not None and not best.get("run_id"):
+        # The driver knows the best score from its start; the run holding it is looked up once, leaving
+        # out this flush's runs, whose scores are already stored.
+        best.update(experiment_best(experiment=experiment, exclude=batch))
+    previous = dict(best)
+    best.update(score=weighted, run_id=str(run_id))
+    if previous.get("run_id") is None or previous.get("score") is None:
+        return new_best_event(run_id=run_id, experiment=experiment, sweep=sweep, weighted=weighted,
+                              extra={"significance": None})
+    spec = experiment.spec.scoring
+    comparison = runs_compare(a=previous["run_id"], b=run_id, specs=spec, alternative="greater")
+    verdict = sweep_comparison_count(sweep_id=getattr(sweep, "pk", sweep), p_value=comparison.p_value,
+                                     alpha=spec.alpha, tested=comparison.test != NO_TEST)
+    kind = Kind.NEW_BEST if verdict["significant"] else Kind.BEST_TIED
+    return new_best_event(run_id=run_id, experiment=experiment, sweep=sweep, weighted=weighted, kind=kind, extra={
+        "previous_best": {"run_id": previous["run_id"], "weighted_score": previous["score"]},
+        "significance": {**comparison.as_dict(), "alpha": spec.alpha, **verdict},
+    })
+
+
+def sweep_comparison_count(*, sweep_id: Id, p_value: float, alpha: float, tested: bool = True) -> dict:
+    """Count one more comparison in the sweep's state and decide it by Holm over all of them so far.
+
+    The state (`Sweep.request["significance"]`) keeps the number of comparisons and the p-values at or
+    below alpha: larger ones can never change a smaller one's Holm threshold. Earlier verdicts stand.
+    """
+    request = Sweep.objects.select_for_update().filter(pk=sweep_id).values_list("request", flat=True).first() or {}
+    state = request.get("significance") or {}
+    comparisons = int(state.get("comparisons", 0)) + (1 if tested else 0)
+    small = [float(p) for p in state.get("small_p", [])]
+    significant = tested and holm_significant(p_value, earlier=small, comparisons=comparisons, alpha=alpha)
+    adjusted = holm_adjusted([*small, p_value], comparisons=comparisons)[-1] if tested else 1.0
+    if tested and p_value <= alpha:
+        small = sorted([*small, p_value])[:MAX_SMALL_P]
+    Sweep.objects.filter(pk=sweep_id).update(
+        request={**request, "significance": {"comparisons": comparisons, "small_p": small}})
+    return {"significant": significant, "comparisons": comparisons, "holm_p": round(adjusted, 6)}
 
 
 def rescore_enqueue(*, experiment_id: Id) -> None:

@@ -17,6 +17,8 @@ from apps.core.types import Id
 from apps.engine.planners import planner_for, redirect_kinds
 from apps.experiments.models import Experiment
 from apps.runs.models import Run, Sweep
+from apps.runs.services.adaptive import adaptive_options_check
+from apps.runs.services.budget import budget_checked, plan_budget_require
 from apps.runs.services.guided import guided_request
 from apps.runs.services.planning import Plan, plan_runs_stream, sweep_plan
 from apps.runs.services.run_rows import runs_insert, wal_checkpoint_deferred
@@ -47,8 +49,10 @@ def sweep_start(
     *, user: User, experiment: Experiment, kind: str, repeats: int | None = None, n: int | None = None,
     seed: int | None = None, sample_ids: list[str] | None = None, parameter_space: list | None = None,
     budget_tokens: int | None = None, budget_usd: Decimal | None = None, batch: int | None = None,
+    options: dict | None = None, over_budget: str = "pause",
 ) -> tuple[Sweep, Plan]:
-    """Plan every run up front and enqueue one driver task; all or nothing."""
+    """Plan every run up front and enqueue one driver task; all or nothing. `options` are the planner's own
+    (validated by it, errors keyed `options.<name>`; kept in `Sweep.request["options"]`)."""
     _refuse_if_in_progress(experiment_id=experiment.pk)
     space = experiment.parameter_space if parameter_space is None else parameter_space
     repeats = repeats or experiment.repeats
@@ -57,12 +61,19 @@ def sweep_start(
     if planner is not None and planner.adaptive:
         if not experiment.spec.scoring.weighted:
             raise InvalidInput(errors={"type": [f"A {kind} sweep steers by score: add a weighted scorer first."]})
+        first = min(n or batch or 4, batch or 4) if planner.batched else n
         plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats,
-                          n=min(n or batch or 4, batch or 4), seed=seed, sample_ids=sample_ids)
+                          n=first, seed=seed, sample_ids=sample_ids, options=options)
         guided = guided_request(n=n or 20, batch=batch, state=plan.state)
+        adaptive_options_check(kind, user=user, options=options or {})
     else:
         plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=space, repeats=repeats, n=n, seed=seed,
-                          sample_ids=sample_ids, deferred=True)
+                          sample_ids=sample_ids, deferred=not budget_checked(over_budget=over_budget), options=options)
+    budget_tokens = budget_tokens if budget_tokens is not None else experiment.budget_tokens
+    budget_usd = budget_usd if budget_usd is not None else experiment.budget_usd
+    # Refused before anything is written: over the server's token limit, or over a budget with "refuse".
+    plan_budget_require(plan=plan, owner_id=experiment.project.owner_id, over_budget=over_budget,
+                        budget_tokens=budget_tokens, budget_usd=budget_usd, configurations=guided and guided["n"])
     with wal_checkpoint_deferred(), transaction.atomic():
         # Checked again under the experiment's lock: of two concurrent starts, the second sees the first's sweep.
         Experiment.objects.select_for_update(no_key=True).only("pk").get(pk=experiment.pk)
@@ -70,9 +81,9 @@ def sweep_start(
         sweep = Sweep.objects.create(
             experiment=experiment, kind=kind, status=Sweep.Status.PENDING, parameter_space=space, seed=seed,
             repeats=repeats, sample_ids=sample_ids, created_by=user,
-            budget_tokens=budget_tokens if budget_tokens is not None else experiment.budget_tokens,
-            budget_usd=budget_usd if budget_usd is not None else experiment.budget_usd,
+            budget_tokens=budget_tokens, budget_usd=budget_usd,
             request={"type": kind, "n": n, "seed": seed, "repeats": repeats, "sample_ids": sample_ids,
+                     "options": options or {},
                      **({"guided": guided} if guided else {})},
         )
         if plan.points is not None:  # runs are built while they are inserted; too many calls rolls it all back
@@ -156,6 +167,9 @@ def sweep_redirect(*, experiment: Experiment, parameter_space: list, kind: str |
     Returns the sweep, the queued runs dropped and the runs planned; `dry_run` counts them and writes nothing.
     """
     sweep = _latest_sweep(experiment, [Sweep.Status.PENDING, Sweep.Status.RUNNING, Sweep.Status.PAUSED])
+    refusal = getattr(planner_for(sweep.kind), "redirect_refusal", "")
+    if refusal:
+        raise Conflict(refusal)
     kind = kind or (sweep.kind if sweep.kind in redirect_kinds() else "grid")
     plan = sweep_plan(experiment=experiment, kind=kind, parameter_space=parameter_space, repeats=sweep.repeats,
                       n=n, seed=seed, sample_ids=sweep.sample_ids)

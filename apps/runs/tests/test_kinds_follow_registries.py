@@ -13,5 +13,6 @@ def test_endpoint_kinds_are_the_registered_providers_with_their_labels():
 
 
 def test_sweep_kinds_are_the_registered_planners_plus_single_runs():
-    assert Sweep.Kind.values == [*PLANNERS.kinds(), "single"] == ["grid", "random", "guided", "single"]
+    assert Sweep.Kind.values == [*PLANNERS.kinds(), "single"]
+    assert {"grid", "random", "guided", "halving"} <= set(Sweep.Kind.values)
     assert Sweep.Kind.SINGLE.label == "Single"

@@ -327,3 +327,23 @@ def test_options_that_are_not_json_say_so_next_to_the_field(client, owner, proje
     start = html.index('for="id_scorer-0-options"')
     assert "Not valid JSON" in html[start:start + 600]
     assert not Experiment.objects.exists()
+
+
+def test_the_significance_level_is_saved_kept_on_edit_and_refused_next_to_its_field(client, owner, project, endpoint):
+    client.force_login(owner)
+    response = client.post(reverse("web:experiment_create", args=[project.pk]),
+                           two_stage_form(endpoint, alpha="0.01"))
+    assert response.status_code == 302, response.content.decode()
+    experiment = Experiment.objects.get()
+    assert experiment.scoring_config["significance"] == {"alpha": 0.01}
+    values = form_values(client.get(reverse("web:experiment_edit", args=[experiment.pk])).content.decode())
+    assert values["alpha"] == ["0.01"]
+    client.post(reverse("web:experiment_edit", args=[experiment.pk]), {**values, "action": "save"})
+    experiment.refresh_from_db()
+    assert experiment.scoring_config["significance"] == {"alpha": 0.01}  # an edit does not drop it
+    html = client.post(reverse("web:experiment_edit", args=[experiment.pk]),
+                       {**values, "alpha": "2", "action": "save"}).content.decode()
+    near = html[html.index('for="id_alpha"'):][:1500]
+    assert "errorlist" in near
+    experiment.refresh_from_db()
+    assert experiment.scoring_config["significance"] == {"alpha": 0.01}

@@ -20,6 +20,7 @@ from apps.experiments.models import Experiment
 from apps.experiments.secrets import point_endpoints_masked
 from apps.experiments.selectors import experiment_get
 from apps.runs import selectors
+from apps.runs.label_reports import run_label_reports
 from apps.runs.leaderboard import weighted_interval
 from apps.runs.masking import endpoints_hidden, run_config_masked, text_endpoints_masked
 from apps.runs.models import Run
@@ -139,6 +140,7 @@ def _detail_context(request: HttpRequest, run: Run) -> dict:
         "error": text_endpoints_masked(run.error) if hidden else run.error,
         "stages": _stage_rows(request, config, hidden=hidden),
         "summaries": summaries, "weighted_ci": weighted_interval(summaries),
+        "label_reports": run_label_reports(run=run),
         "n": max((s.n for s in summaries), default=0),
         "config_json": json.dumps(config, indent=2, sort_keys=True, default=str),
         "items": items, "page": page, "scale": scorer.options.get("scale", "both"),
