@@ -11,8 +11,9 @@ DATA_DIR. A planner that is not registered yet prints "not available".
 
 Per sweep it records the best score (the best weighted score of a run scored on every item), the
 true quality of that run's config (the noise-free function) and the calls used: the LLM calls the
-sweep paid for. Each sweep has its own owner, so its response cache starts cold; what it reads back
-from its own cache (a halving survivor's earlier items) is free and printed as "cached".
+sweep paid for, prompt_search's proposer calls included. Each sweep has its own owner, so its response
+cache starts cold; what it reads back from its own cache (a halving survivor's earlier items) is free
+and printed as "cached".
 
     .venv/bin/python bench/search.py [--seeds 5] [--items 4] [--small] [--planners grid,tpe]
 
@@ -53,21 +54,25 @@ def _setup_django(env: dict[str, str]) -> None:
 
 
 def _space(small: bool) -> list[dict]:
-    from apps.fakellm.search_task import MODELS, PROMPT_VARIANTS, TEMPERATURES
+    from apps.fakellm.search_task import MODELS, PROMPT_VARIANTS
 
-    models, temperatures, prompts = list(MODELS), TEMPERATURES, PROMPT_VARIANTS
+    # Temperature as a stepped range (0, 0.1 … 1), as a user would declare it: the same grid points as
+    # a list of values, and tpe sees them as ordered (an integer over the grid indices).
+    models, temperatures, prompts = list(MODELS), {"min": 0, "max": 1, "step": 0.1}, PROMPT_VARIANTS
     if small:
-        models, temperatures, prompts = ["search-base", "search-pro"], [0.2, 0.6, 1.0], PROMPT_VARIANTS[::4]
-        prompts = [*prompts, PROMPT_VARIANTS[-1]]
+        models, temperatures = ["search-base", "search-pro"], {"min": 0.2, "max": 1.0, "step": 0.4}
+        prompts = [*PROMPT_VARIANTS[::4], PROMPT_VARIANTS[-1]]
     return [
         {"path": "stages.0.model", "values": models},
-        {"path": "stages.0.params.temperature", "values": temperatures},
+        {"path": "stages.0.params.temperature", **temperatures},
         {"path": "stages.0.system_prompt", "values": prompts},
     ]
 
 
 def _grid_size(space: list[dict]) -> int:
-    return math.prod(len(axis["values"]) for axis in space)
+    from apps.engine.planners.space import parse_space, space_size
+
+    return space_size(parse_space(space))
 
 
 class Bench:
@@ -144,6 +149,8 @@ class Bench:
         runs = Run.objects.filter(sweep=sweep)
         totals = runs.aggregate(calls=Sum("calls"), cached=Sum("cache_hits"))
         calls, cached = totals["calls"] or 0, totals["cached"] or 0
+        # Calls the planner makes itself (prompt_search's proposer) are paid for like any other.
+        proposer = ((sweep.request or {}).get("planner_usage") or {}).get("calls", 0)
         full = runs.filter(calls__gte=len(self.items) * sweep.repeats, weighted_score__isnull=False)
         best_score = full.aggregate(best=Max("weighted_score"))["best"]
         best = full.order_by("-weighted_score", "position").first()
@@ -151,7 +158,7 @@ class Bench:
         true = quality(model=stage.get("model", ""), temperature=stage.get("params", {}).get("temperature", 1.0),
                        prompt=stage.get("system_prompt", "")) if best else None
         return {"best_score": best_score, "first_round_090": _first_round(sweep, 0.9), "true_quality": true,
-                "calls": calls - cached, "cached": cached,
+                "calls": calls - cached + proposer, "cached": cached, "proposer": proposer,
                 "runs": runs.count(),
                 "status": sweep.status, "seconds": seconds,
                 "prompt": stage.get("system_prompt") if body["type"] == "prompt_search" else None}
@@ -207,8 +214,10 @@ def run(args) -> dict:
 
 def _print_outcome(name: str, seed: int, o: dict) -> None:
     prompt = f", ≥ 0.9 from round {o['first_round_090']}, prompt {o['prompt']!r}" if o["prompt"] else ""
+    proposer = f", {o['proposer']} of them the proposer's" if o["proposer"] else ""
     print(f"{name} seed {seed}: best {_fmt(o['best_score'])} (true {_fmt(o['true_quality'])}), {o['calls']:,} "
-          f"calls (+{o['cached']:,} cached), {o['runs']} runs, {o['status']}, {o['seconds']:.1f}s{prompt}", flush=True)
+          f"calls{proposer} (+{o['cached']:,} cached), {o['runs']} runs, {o['status']}, {o['seconds']:.1f}s{prompt}",
+          flush=True)
 
 
 def _first_round(sweep, threshold: float) -> int | None:

@@ -54,7 +54,10 @@ class ScorerSummaryOutput(serializers.Serializer):
 
 
 class LeaderboardRowOutput(serializers.Serializer):
-    rank = serializers.IntegerField(help_text="Equal weighted scores share a rank.")
+    rank = serializers.IntegerField(
+        help_text="The run's rank by weighted score, whatever `sort` and `order` say (they only order the rows): "
+                  "1 is the best, equal weighted scores share a rank, partial runs rank after every full run, "
+                  "runs without a weighted score share the last rank.")
     run_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Run.Status.choices)
     approved = serializers.BooleanField()
@@ -64,10 +67,11 @@ class LeaderboardRowOutput(serializers.Serializer):
     items_scored = serializers.IntegerField(allow_null=True, help_text="Items the run was scored on.")
     partial = serializers.BooleanField(help_text="Scored on a subset of the items (a halving rung); partial runs "
                                                  "rank after every run on all items.")
-    tied = serializers.BooleanField()
-    overlaps_previous = serializers.BooleanField(help_text="Its interval overlaps the row above's.")
+    tied = serializers.BooleanField(help_text="Shares its rank: another run has the same weighted score.")
+    overlaps_previous = serializers.BooleanField(
+        help_text="Its interval overlaps the row above's (sorted by weighted_score only; false otherwise).")
     overlaps_leader = serializers.BooleanField(
-        help_text="Its interval overlaps #1's: not clearly worse than the best (weighted order only; false for #1).")
+        help_text="Its interval overlaps #1's: not clearly worse than the best (in any order; false for #1).")
     tied_with_best = serializers.BooleanField(
         help_text="Near #1, and a paired test by item cannot tell it from #1 at the experiment's alpha "
                   "(docs/significance.md).")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apps.engine.significance import NO_TEST
 from apps.exports.redaction import scrub
 from apps.exports.selectors import EndpointInfo
-from apps.runs.leaderboard import weighted_interval
+from apps.runs.leaderboard import ranked_runs, weighted_interval
 from apps.runs.models import Run, ScoreSummary
+from apps.runs.significance import runs_compare
 
 SCORE_DIGITS = 4
 
@@ -35,6 +37,7 @@ class ExportDocument:
     approval: str
     exported_at: str
     stages: list[StageDoc]
+    significance: dict | None = None  # the run against the best other full run (docs/significance.md)
 
     @property
     def multi_stage(self) -> bool:
@@ -66,6 +69,25 @@ def stage_docs(stages: list[dict], endpoints: dict[str, EndpointInfo], secrets: 
     return docs
 
 
+def runner_up_significance(*, experiment, run: Run) -> dict | None:
+    """The run against the best other finished run on all items, paired by item (run − other, two-sided)."""
+    other = (ranked_runs(experiment=experiment).finished().filter(sample_ids__isnull=True,
+                                                                  weighted_score__isnull=False)
+             .exclude(pk=run.pk).only("pk", "weighted_score").first())
+    if other is None:
+        return None
+    alpha = experiment.spec.scoring.alpha
+    test = runs_compare(a=other.pk, b=run.pk, specs=experiment.spec.scoring)
+    if test.test == NO_TEST:
+        verdict = "not paired"
+    elif not test.significant(alpha):
+        verdict = "tied"
+    else:
+        verdict = "better" if test.mean_difference > 0 else "worse"
+    return {"compared_with": str(other.pk), "compared_score": rounded(other.weighted_score), "verdict": verdict,
+            "tied": verdict == "tied", **test.as_dict(), "alpha": alpha, "significant": test.significant(alpha)}
+
+
 def export_document(*, experiment, run: Run, summaries: list[ScoreSummary], endpoints: dict[str, EndpointInfo],
                     exported_at: datetime, secrets: list[str]) -> ExportDocument:
     """Everything an export shows about one run; API keys never enter it (scrubbed even from prompts)."""
@@ -79,4 +101,5 @@ def export_document(*, experiment, run: Run, summaries: list[ScoreSummary], endp
         approval=run.approval,
         exported_at=exported_at_text(exported_at),
         stages=stage_docs(run.config.get("stages", []), endpoints, secrets),
+        significance=runner_up_significance(experiment=experiment, run=run),
     )

@@ -43,6 +43,7 @@ urlpatterns = [
     path("experiments/<uuid:experiment_id>/redirect/preview/", experiment_live.experiment_redirect_preview,
          name="experiment_redirect_preview"),
     path("experiments/<uuid:experiment_id>/timeline/", experiment_live.experiment_timeline, name="experiment_timeline"),
+    path("sweeps/<uuid:sweep_id>/approve-continue/", experiment_live.sweep_approve, name="sweep_approve"),
     path("experiments/<uuid:experiment_id>/leaderboard/", leaderboard.experiment_leaderboard,
          name="experiment_leaderboard"),
     path("experiments/<uuid:experiment_id>/chart/", leaderboard.experiment_chart, name="experiment_chart"),

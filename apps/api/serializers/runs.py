@@ -1,8 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.engine.planners import PLANNERS, redirect_kinds
 from apps.experiments.secrets import point_endpoints_masked, space_endpoints_masked
 from apps.experiments.validation import MAX_BIGINT
+from apps.runs.label_reports import RunLabelReport, run_label_reports
 from apps.runs.masking import endpoints_hidden, run_config_masked, text_endpoints_masked
 from apps.runs.models import Run, Score, StageResult, Sweep
 from apps.runs.services.budget import OVER_BUDGET
@@ -132,12 +134,59 @@ class ScoreOutput(serializers.ModelSerializer):
         fields = ["scorer_name", "item_id", "repeat", "value", "error", "metadata", "created_at"]
 
 
+class LabelStatsOutput(serializers.Serializer):
+    label = serializers.CharField()
+    precision = serializers.FloatField(allow_null=True, help_text="Null: nothing was predicted as this label.")
+    recall = serializers.FloatField(allow_null=True, help_text="Null: no item expects this label.")
+    f1 = serializers.FloatField(allow_null=True)
+    support = serializers.IntegerField(help_text="Items that expect this label.")
+    predicted = serializers.IntegerField(help_text="Items predicted as this label.")
+
+
+class ConfusionRowOutput(serializers.Serializer):
+    expected = serializers.CharField()
+    counts = serializers.ListField(child=serializers.IntegerField(), help_text="Per column of `columns`.")
+
+
+class LabelReportOutput(serializers.Serializer):
+    scorer = serializers.CharField()
+    n = serializers.IntegerField(help_text="Scored items (and repeats) with an expected label.")
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True)
+    macro_f1 = serializers.FloatField(allow_null=True)
+    errored = serializers.IntegerField(help_text="Items the scorer could not score.")
+    labels = LabelStatsOutput(many=True)
+    columns = serializers.ListField(child=serializers.CharField(),
+                                    help_text='Predicted labels, then "(other)" when an output named none.')
+    matrix = ConfusionRowOutput(many=True, help_text="The confusion matrix: one row per expected label.")
+
+
+def label_report_json(entry: RunLabelReport) -> dict:
+    report = entry.report
+    return {
+        "scorer": entry.scorer_name, "n": report.n, "correct": report.correct, "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1, "errored": entry.errored,
+        "labels": [{"label": s.label, "precision": s.precision, "recall": s.recall, "f1": s.f1,
+                    "support": s.support, "predicted": s.predicted} for s in report.labels],
+        "columns": list(report.columns),
+        "matrix": [{"expected": label, "counts": list(counts)} for label, counts in report.matrix],
+    }
+
+
 class RunDetailOutput(RunListOutput):
     stage_results = StageResultOutput(many=True, read_only=True)
     scores = ScoreOutput(many=True, read_only=True)
+    label_reports = serializers.SerializerMethodField(
+        help_text="Per classification scorer: accuracy, per-label precision/recall/F1 and the confusion matrix "
+                  "(docs/scorers.md); empty without one.")
 
     class Meta(RunListOutput.Meta):
-        fields = [*RunListOutput.Meta.fields, "experiment", "config", "stage_results", "scores"]
+        fields = [*RunListOutput.Meta.fields, "experiment", "config", "items_scored", "stage_results", "scores",
+                  "label_reports"]
+
+    @extend_schema_field(LabelReportOutput(many=True))
+    def get_label_reports(self, run: Run) -> list[dict]:
+        return [label_report_json(entry) for entry in run_label_reports(run=run)]
 
 
 class SweepStartedOutput(serializers.Serializer):

@@ -8,7 +8,7 @@ from apps.exports.document import ExportDocument, StageDoc
 
 STAGE_KEYS = ("model", "endpoint", "endpoint_label", "provider")
 RESERVED = {*STAGE_KEYS, "system_prompt", "prompt_template", "score", "score_ci", "approval", "experiment",
-            "experiment_id", "run_id", "exported_at", "stages", "extra_params"}
+            "experiment_id", "run_id", "exported_at", "stages", "extra_params", "significance"}
 
 
 def metadata(doc: ExportDocument) -> dict:
@@ -16,7 +16,7 @@ def metadata(doc: ExportDocument) -> dict:
     if doc.approval:
         meta["approval"] = doc.approval
     return {**meta, "experiment": doc.experiment, "experiment_id": doc.experiment_id, "run_id": doc.run_id,
-            "exported_at": doc.exported_at}
+            "exported_at": doc.exported_at, "significance": doc.significance}
 
 
 def stage_dict(stage: StageDoc) -> dict:

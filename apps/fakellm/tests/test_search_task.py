@@ -37,11 +37,35 @@ def test_the_documented_optimum_is_the_best_of_the_528_config_grid():
     assert scored[1][0] < best_value  # one winner, not a tie
 
 
+def test_only_the_optimum_is_within_98_percent_of_it_so_a_random_quarter_of_the_grid_misses_it_often():
+    grid = list(itertools.product(MODELS, TEMPERATURES, PROMPT_VARIANTS))
+    values = sorted((quality(model=m, temperature=t, prompt=p) for m, t, p in grid), reverse=True)
+    assert values[0] == 0.96 and values[1] == 0.92  # the runner-up is 95.8 % of the optimum
+    assert sum(value >= 0.98 * values[0] for value in values) == 1
+    # Beside the optimum, search-pro at 0.5 or 0.7 (the peak is narrow) and search-max at its own best
+    # temperature (a second peak) with the same prompt are all below 98 % of it.
+    best_prompt = OPTIMUM["system_prompt"]
+    assert quality(model="search-pro", temperature=0.5, prompt=best_prompt) == 0.90
+    assert quality(model="search-max", temperature=0.3, prompt=best_prompt) == 0.92
+    assert quality(model="search-max", temperature=0.6, prompt=best_prompt) < 0.60
+
+
+def test_concise_alone_hurts_and_paired_cues_are_worth_more_together():
+    def q(prompt: str) -> float:
+        return quality(model="search-pro", temperature=0.6, prompt=prompt)
+
+    weak = q(search_task.WEAK_PROMPT)
+    assert q("Be concise.") == round(weak - 0.02, 6)
+    assert q("Think step by step. Be concise.") == round(weak + 0.06 - 0.02 + 0.08, 6)
+    assert q("Cite your sources.") == q("Check your answer.") == round(weak + 0.03, 6)
+    assert q("Cite your sources. Check your answer.") == round(weak + 0.03 + 0.03 + 0.06, 6)
+
+
 def test_quality_rises_with_the_cues_and_falls_away_from_the_best_temperature():
     weak = quality(model="search-pro", temperature=0.6, prompt=search_task.WEAK_PROMPT)
-    assert weak == 0.66
+    assert weak == 0.68
     assert quality(model="search-pro", temperature=0.6, prompt="Answer; guess if unsure.") < weak
-    assert quality(model="search-pro", temperature=0.6, prompt="THINK STEP BY STEP.") == weak + 0.08
+    assert quality(model="search-pro", temperature=0.6, prompt="THINK STEP BY STEP.") == round(weak + 0.06, 6)
     assert quality(model="search-pro", temperature=1.0, prompt=search_task.WEAK_PROMPT) < weak
     assert quality(model="search-small", temperature=0.2, prompt=search_task.WEAK_PROMPT) == 0.5
 
@@ -68,7 +92,7 @@ def test_the_server_answers_search_models_and_leaves_other_models_unchanged(fake
         search = http.post("/chat/completions", json=body(QUESTIONS[1])).json()
         echo = http.post("/chat/completions", json={**body(QUESTIONS[1]), "model": "fake-chat"}).json()
     reply = search["choices"][0]["message"]["content"]
-    assert abs(share(reply) - 0.66) <= NOISE + 0.01
+    assert abs(share(reply) - 0.68) <= NOISE + 0.01
     assert echo["choices"][0]["message"]["content"].startswith(f"[fake-chat] echo: {QUESTIONS[1]}")
 
 
@@ -79,13 +103,13 @@ def proposer_body(prompt: str, k: int = 4) -> dict[str, Any]:
             "temperature": 0.7, "max_tokens": 2000}
 
 
-def test_the_proposer_returns_k_variants_that_each_improve_the_current_prompt():
+def test_the_proposer_returns_k_variants_that_add_missing_cues_to_the_current_prompt():
     reply = json.loads(reply_content(proposer_body(search_task.WEAK_PROMPT, k=3))[0])
     assert len(reply["variants"]) == 3 and reply["reasoning"].startswith("Added ")
+    assert all(v.startswith(search_task.WEAK_PROMPT) and search_task.cues_in(v) for v in reply["variants"])
     weak = quality(model="search-pro", temperature=0.6, prompt=search_task.WEAK_PROMPT)
-    gains = [quality(model="search-pro", temperature=0.6, prompt=v) - weak for v in reply["variants"]]
-    assert all(gain > 0 for gain in gains)
-    assert all(v.startswith(search_task.WEAK_PROMPT) for v in reply["variants"])
+    # A lone "concise" costs a little, so not every variant gains; the best one does.
+    assert max(quality(model="search-pro", temperature=0.6, prompt=v) for v in reply["variants"]) > weak
 
 
 def test_climbing_with_the_proposer_reaches_the_optimum_wording_in_a_few_rounds():

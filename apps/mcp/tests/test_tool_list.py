@@ -16,7 +16,7 @@ SPEC_TOOLS = {"create_project", "create_experiment", "configure_endpoint", "run_
               "add_human_score", "get_experiment_status", "list_models"}
 AGENT_TOOLS = {"list_projects", "list_experiments", "update_experiment", "estimate_sweep", "stop_sweep",
                "redirect_sweep", "fork_run", "approve_run", "reject_run", "compare_runs", "get_timeline",
-               "request_human_review"}
+               "request_human_review", "approve_sweep"}
 
 R, D, I, O = "read-only", "destructive", "idempotent", "open-world"  # noqa: E741
 # Why each row: reads change nothing; destructive = overwrites or discards something stored; idempotent = a
@@ -40,6 +40,7 @@ HINTS = {
     "get_leaderboard": {R, I},
     "get_run_detail": {R, I},
     "compare_runs": {R, I},
+    "approve_sweep": {I},  # a repeat is refused: the sweep no longer waits for a person
     "approve_run": set(),  # each call adds a timeline event
     "reject_run": set(),
     "fork_run": set(),

@@ -20,7 +20,29 @@ class Export(BaseModel):
     content: str = Field(description="The file's text: a .env, JSON or YAML config, or a markdown report.")
 
 
+class Significance(BaseModel):
+    test: str = Field(description="mcnemar_exact (pass/fail), wilcoxon, or none (no shared items).")
+    alternative: str
+    p_value: float
+    n: int = Field(description="Items scored by both runs (repeats averaged per item).")
+    repeats: int
+    mean_a: float | None
+    mean_b: float | None
+    mean_difference: float | None = Field(description="b − a over the paired items.")
+    ci_low: float | None = Field(description="Paired bootstrap 95% interval of the mean difference.")
+    ci_high: float | None
+    effect_size: float | None = Field(description="Matched-pairs rank-biserial in [-1, 1], positive: b better.")
+    b_better: int
+    a_better: int
+    ties: int
+    alpha: float
+    significant: bool
+
+
 class Comparison(BaseModel):
+    significance: Significance | None = Field(description="Is b better than a? A paired test by item, two-sided "
+                                                          "(docs/significance.md); null for runs of different "
+                                                          "experiments.")
     comparison: dict[str, Any] = Field(description="Config diff, per-item outputs and scores, and totals of a "
                                                    "and b, as the REST API's /runs/compare returns them.")
 
@@ -48,8 +70,9 @@ def export_best_config(call: Call, args: ExportArgs) -> Export:
 
 
 def compare_runs(call: Call, args: CompareArgs) -> Comparison:
-    return Comparison(comparison=run_compare(user=call.user, run_a_id=args.run_a_id, run_b_id=args.run_b_id,
-                                             offset=args.offset, limit=args.limit))
+    body = run_compare(user=call.user, run_a_id=args.run_a_id, run_b_id=args.run_b_id, offset=args.offset,
+                       limit=args.limit)
+    return Comparison(significance=body.get("significance"), comparison=body)
 
 
 TOOLS = [
@@ -58,5 +81,6 @@ TOOLS = [
              ".env, JSON or YAML file, or a markdown report with confidence intervals and cost.", ExportArgs, Export,
              export_best_config),
     ToolSpec("compare_runs", "Compare two runs: what differs in their configuration, their outputs item by item, "
-             "their scores and totals.", CompareArgs, Comparison, compare_runs, read_only=True, idempotent=True),
+             "their scores and totals, and whether b is significantly better than a (paired by item).", CompareArgs,
+             Comparison, compare_runs, read_only=True, idempotent=True),
 ]

@@ -14,6 +14,7 @@ from apps.experiments.selectors import experiment_get
 from apps.mcp.registry import Args, Call, ToolSpec
 from apps.mcp.tools.sweeps import MAX_WAIT_S, sweep_out, sweep_wait
 from apps.runs import selectors
+from apps.runs.label_reports import RunLabelReport, run_label_reports
 from apps.runs.leaderboard import leaderboard_rows
 from apps.runs.models import Run
 from apps.runs.run_outputs import run_item_ids, run_item_outputs, run_summaries
@@ -42,8 +43,16 @@ class LeaderboardRow(BaseModel):
     point: dict[str, Any] = Field(description="Parameter values by path.")
     weighted_score: float | None
     weighted_ci: list[float] | None
+    items_scored: int | None = Field(description="Items the run was scored on.")
+    partial: bool = Field(description="Scored on a subset of the items (a halving rung); partial runs rank after "
+                                      "every run on all items.")
     tied: bool
     overlaps_previous: bool = Field(description="Its interval overlaps the row above's: not clearly worse.")
+    overlaps_leader: bool = Field(description="Its interval overlaps #1's (weighted order only; false for #1).")
+    tied_with_best: bool = Field(description="Near #1, and a paired test by item cannot tell it from #1 at the "
+                                             "experiment's alpha (docs/significance.md).")
+    best_p_value: float | None = Field(description="That test's one-sided p-value (#1 better than this run); null "
+                                                   "when not tested.")
     scores: dict[str, ScorerSummary]
     tokens_in: int
     tokens_out: int
@@ -73,6 +82,32 @@ class ItemOutput(BaseModel):
     scores: dict[str, float | None]
 
 
+class LabelStats(BaseModel):
+    label: str
+    precision: float | None = Field(description="Null: nothing was predicted as this label.")
+    recall: float | None = Field(description="Null: no item expects this label.")
+    f1: float | None
+    support: int = Field(description="Items that expect this label.")
+    predicted: int = Field(description="Items predicted as this label.")
+
+
+class ConfusionRow(BaseModel):
+    expected: str
+    counts: list[int] = Field(description="Per column of `columns`.")
+
+
+class LabelReport(BaseModel):
+    scorer: str
+    n: int = Field(description="Scored items (and repeats) with an expected label.")
+    correct: int
+    accuracy: float | None
+    macro_f1: float | None
+    errored: int = Field(description="Items the scorer could not score.")
+    labels: list[LabelStats]
+    columns: list[str] = Field(description='Predicted labels, then "(other)" when an output named none.')
+    matrix: list[ConfusionRow] = Field(description="The confusion matrix: one row per expected label.")
+
+
 class RunDetail(BaseModel):
     id: str
     experiment_id: str
@@ -92,6 +127,9 @@ class RunDetail(BaseModel):
     cache_hits: int
     error: str
     items_total: int
+    items_scored: int | None = Field(description="Items the run was scored on (fewer on a halving rung).")
+    label_reports: list[LabelReport] = Field(description="Per classification scorer: accuracy, per-label "
+                                             "precision/recall/F1 and the confusion matrix; empty without one.")
     outputs: list[ItemOutput] = Field(description=f"The first {OUTPUT_ITEMS} items' outputs and scores.")
 
 
@@ -221,7 +259,9 @@ def get_leaderboard(call: Call, args: LeaderboardArgs) -> Leaderboard:
     return Leaderboard(count=total, sort=args.sort, results=[LeaderboardRow(
         rank=row.rank, run_id=str(row.run.pk), status=row.run.status, approved=row.approved, point=row.run.point,
         weighted_score=row.weighted_score, weighted_ci=list(row.weighted_ci) if row.weighted_ci else None,
-        tied=row.tied, overlaps_previous=row.overlaps_previous, scores=row.scores, tokens_in=row.run.tokens_in,
+        items_scored=row.items_scored, partial=row.partial, tied=row.tied, overlaps_previous=row.overlaps_previous,
+        overlaps_leader=row.overlaps_leader, tied_with_best=row.tied_with_best, best_p_value=row.best_p_value,
+        scores=row.scores, tokens_in=row.run.tokens_in,
         tokens_out=row.run.tokens_out, cost_usd=str(row.run.cost_estimate),
         mean_latency_ms=None if row.mean_latency_ms is None else round(row.mean_latency_ms, 1),
     ) for row in rows])
@@ -240,6 +280,16 @@ def _item_outputs(run) -> tuple[int, list[ItemOutput]]:
     return ids.count(), outputs
 
 
+def label_report(entry: RunLabelReport) -> LabelReport:
+    report = entry.report
+    return LabelReport(
+        scorer=entry.scorer_name, n=report.n, correct=report.correct, accuracy=report.accuracy,
+        macro_f1=report.macro_f1, errored=entry.errored, columns=list(report.columns),
+        labels=[LabelStats(label=s.label, precision=s.precision, recall=s.recall, f1=s.f1, support=s.support,
+                           predicted=s.predicted) for s in report.labels],
+        matrix=[ConfusionRow(expected=label, counts=list(counts)) for label, counts in report.matrix])
+
+
 def get_run_detail(call: Call, args: RunIdArgs) -> RunDetail:
     run = selectors.run_get(user=call.user, run_id=args.run_id, outputs=False)
     total, outputs = _item_outputs(run)
@@ -248,7 +298,8 @@ def get_run_detail(call: Call, args: RunIdArgs) -> RunDetail:
         status=run.status, approval=run.approval, point=run.point, config=run.config, config_hash=run.config_hash,
         weighted_score=run.weighted_score, scores=_summaries(run_summaries(run=run)), tokens_in=run.tokens_in,
         tokens_out=run.tokens_out, cost_usd=str(run.cost_estimate), duration_ms=run.duration_ms, calls=run.calls,
-        cache_hits=run.cache_hits, error=run.error, items_total=total, outputs=outputs)
+        cache_hits=run.cache_hits, error=run.error, items_total=total, items_scored=run.items_scored,
+        label_reports=[label_report(entry) for entry in run_label_reports(run=run)], outputs=outputs)
 
 
 def _approval(value: str):
@@ -283,10 +334,12 @@ TOOLS = [
              "(or other stages), over its sample items (or inline items). With wait=true, return when it has "
              "finished, with its scores.", RunSingleArgs, SingleRun, run_single, open_world=True),
     ToolSpec("get_leaderboard", "Finished runs ranked by weighted score (or one scorer), with 95% confidence "
-             "intervals; rejected runs are left out.", LeaderboardArgs, Leaderboard, get_leaderboard, read_only=True,
+             "intervals, the items each was scored on, and which runs a paired test cannot tell from #1; "
+             "rejected runs are left out.", LeaderboardArgs, Leaderboard, get_leaderboard, read_only=True,
              idempotent=True),
-    ToolSpec("get_run_detail", "One run: its configuration, scores, tokens, cost and the outputs of its first "
-             "items.", RunIdArgs, RunDetail, get_run_detail, read_only=True, idempotent=True),
+    ToolSpec("get_run_detail", "One run: its configuration, scores, tokens, cost, classification reports "
+             "(accuracy, per-label F1, confusion matrix) and the outputs of its first items.", RunIdArgs,
+             RunDetail, get_run_detail, read_only=True, idempotent=True),
     # Not idempotent: each call puts another run.approved / run.rejected event on the timeline.
     ToolSpec("approve_run", "Mark a run approved (preferred by exports among equals).", RunIdArgs, RunState,
              _approval("approved")),

@@ -1,4 +1,5 @@
-"""Sweeps: estimate (dry run), start (optionally waiting, with progress), pause, resume, stop, redirect."""
+"""Sweeps: estimate (dry run), start (optionally waiting, with progress), pause, resume, stop, redirect, and a
+person's approval of an agent sweep that is waiting for one."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from apps.mcp.registry import Args, Call, ToolSpec
 from apps.runs import selectors
 from apps.runs.services import runs as run_services
 from apps.runs.services import sweeps
+from apps.runs.services.agent_sweep import agent_sweep_approve
+from apps.runs.services.budget import OVER_BUDGET
 from apps.runs.services.dry_run import sweep_dry_run, sweep_space_resolve
 from apps.runs.services.transitions import SWEEP_FINAL
 
 SweepType = Literal[tuple(PLANNERS.kinds())]  # type: ignore[valid-type]
 RedirectType = Literal[tuple(redirect_kinds())]  # type: ignore[valid-type]
+OverBudget = Literal[OVER_BUDGET]  # type: ignore[valid-type]
 POLL_S = 0.25  # how often a waiting run_sweep re-reads the sweep row
 MAX_WAIT_S = 3600
 
@@ -43,14 +47,51 @@ class SweepOut(BaseModel):
     note: str = ""
 
 
+class TokenRange(BaseModel):
+    low: int
+    expected: int
+    high: int
+
+
+class CostRange(BaseModel):
+    low: float
+    expected: float
+    high: float
+
+
+class Calibration(BaseModel):
+    endpoint: str
+    model: str
+    source: Literal["history", "heuristic"] = Field(description="history: measured from your response cache; "
+                                                                "heuristic: characters / 4 before any history.")
+    calls: int = Field(description="Cached calls the numbers come from.")
+    chars_per_token: float | None
+    output_tokens_mean: float | None
+    output_tokens_p90: float | None
+
+
 class Estimate(BaseModel):
     runs: int
     calls: int
-    cached_calls: int
+    cached_calls: int = Field(description="Calls the cache already answers: free.")
     uncached_calls: int
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
+    tokens_in: int = Field(description="Expected.")
+    tokens_out: int = Field(description="Expected.")
+    cost_usd: float = Field(description="Expected; the ranges bound it.")
+    tokens: TokenRange = Field(description="Tokens in + out: low, expected, high.")
+    tokens_in_range: TokenRange
+    tokens_out_range: TokenRange = Field(description="High: max_tokens per call (or a guess without it).")
+    cost_usd_range: CostRange
+    calibration: list[Calibration] = Field(description="Per endpoint and model: where the numbers come from.")
+
+
+class BudgetFit(BaseModel):
+    tokens: int | None = Field(description="The token limit that applies (the sweep's or the server's), if any.")
+    usd: float | None
+    fits: bool = Field(description="The expected spend is within every budget.")
+    short_tokens: int
+    short_usd: float
+    message: str = Field(description="What is short and by how much, or that the upper end may reach a budget.")
 
 
 class DryRun(BaseModel):
@@ -59,6 +100,7 @@ class DryRun(BaseModel):
     note: str
     points: list[dict[str, Any]] = Field(description="The first planned points (parameter values by path).")
     estimate: Estimate
+    budget: BudgetFit = Field(description="The estimate against the budgets a start would use (docs/estimates.md).")
 
 
 class Redirected(BaseModel):
@@ -69,8 +111,10 @@ class Redirected(BaseModel):
 
 class SweepArgs(Args):
     experiment_id: uuid.UUID
-    type: SweepType = Field("grid", description="grid (every point), random or guided (n points).")
-    n: int | None = Field(None, ge=1, le=100_000, description="Configurations to try (random and guided sweeps).")
+    type: SweepType = Field("grid", description="The planner (docs/planners.md): grid (every point), random (n "
+                                                "points), tpe, guided, halving, prompt_search or agent.")
+    n: int | None = Field(None, ge=1, le=100_000, description="Configurations: required for random, tpe and "
+                                                               "guided; halving samples n, agent runs at most n.")
     seed: int | None = None
     repeats: int | None = Field(None, ge=1, le=100)
     sample_ids: list[str] | None = Field(None, description="Only these sample items.")
@@ -83,7 +127,16 @@ class SweepArgs(Args):
         return self
 
 
-class EstimateSweepArgs(SweepArgs):
+class BudgetArgs(Args):
+    budget_tokens: int | None = Field(None, ge=0, description="Pause once this many tokens are spent.")
+    budget_usd: float | None = Field(None, ge=0, description="Pause once this much (USD) is spent.")
+
+    def budgets(self) -> dict:
+        return {"budget_tokens": self.budget_tokens,
+                "budget_usd": None if self.budget_usd is None else Decimal(str(self.budget_usd))}
+
+
+class EstimateSweepArgs(SweepArgs, BudgetArgs):
     @model_validator(mode="after")
     def _plannable(self):
         if PLANNERS.get(self.type).adaptive:
@@ -91,9 +144,10 @@ class EstimateSweepArgs(SweepArgs):
         return self
 
 
-class RunSweepArgs(SweepArgs):
-    budget_tokens: int | None = Field(None, ge=0, description="Pause once this many tokens are spent.")
-    budget_usd: float | None = Field(None, ge=0, description="Pause once this much (USD) is spent.")
+class RunSweepArgs(SweepArgs, BudgetArgs):
+    over_budget: OverBudget = Field("pause", description="pause: start, and pause when a budget is reached; "
+                                    "refuse: refuse to start a sweep whose estimate exceeds a budget, saying by how "
+                                    "much (docs/estimates.md).")
     batch: int | None = Field(None, ge=1, le=256, description="Guided sweeps: configurations per round.")
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="The sweep type's own options (docs/planners.md), e.g. tpe's "
@@ -105,6 +159,11 @@ class RunSweepArgs(SweepArgs):
 
 class ExperimentIdArgs(Args):
     experiment_id: uuid.UUID
+
+
+class ApproveArgs(Args):
+    sweep_id: uuid.UUID
+    note: str = Field("", max_length=2000, description="Shown to the agent with the approval.")
 
 
 class PauseArgs(ExperimentIdArgs):
@@ -135,7 +194,7 @@ def _common(args: SweepArgs, experiment) -> dict:
 def estimate_sweep(call: Call, args: EstimateSweepArgs) -> DryRun:
     experiment = experiment_get(user=call.user, experiment_id=args.experiment_id)
     space = sweep_space_resolve(user=call.user, experiment=experiment, parameter_space=args.parameter_space)
-    return DryRun.model_validate(sweep_dry_run(experiment=experiment, parameter_space=space,
+    return DryRun.model_validate(sweep_dry_run(experiment=experiment, parameter_space=space, **args.budgets(),
                                                **_common(args, experiment)).as_dict())
 
 
@@ -143,9 +202,8 @@ def _start(call: Call, args: RunSweepArgs) -> SweepOut:
     experiment = experiment_get(user=call.user, experiment_id=args.experiment_id)
     space = sweep_space_resolve(user=call.user, experiment=experiment, parameter_space=args.parameter_space)
     sweep, plan = sweeps.sweep_start(
-        user=call.user, experiment=experiment, parameter_space=space, budget_tokens=args.budget_tokens,
-        budget_usd=None if args.budget_usd is None else Decimal(str(args.budget_usd)), batch=args.batch,
-        options=args.options, **_common(args, experiment))
+        user=call.user, experiment=experiment, parameter_space=space, batch=args.batch, options=args.options,
+        over_budget=args.over_budget, **args.budgets(), **_common(args, experiment))
     return sweep_out(sweep, plan.note)
 
 
@@ -181,6 +239,11 @@ def _steer(action, **kwargs):
     return steer
 
 
+def approve_sweep(call: Call, args: ApproveArgs) -> SweepOut:
+    sweep = selectors.sweep_get(user=call.user, sweep_id=args.sweep_id)
+    return sweep_out(agent_sweep_approve(user=call.user, sweep=sweep, note=args.note))
+
+
 def redirect_sweep(call: Call, args: RedirectArgs) -> Redirected:
     experiment = experiment_get(user=call.user, experiment_id=args.experiment_id)
     space = run_services.parameter_space_validate(user=call.user, experiment=experiment,
@@ -192,8 +255,8 @@ def redirect_sweep(call: Call, args: RedirectArgs) -> Redirected:
 
 TOOLS = [
     ToolSpec("estimate_sweep", "Plan a grid or random sweep without running it: runs, LLM calls, calls the cache "
-             "already holds (free), tokens and cost.", EstimateSweepArgs, DryRun, estimate_sweep, read_only=True,
-             idempotent=True),
+             "already holds (free), tokens and cost as ranges, and whether it fits its budgets.", EstimateSweepArgs,
+             DryRun, estimate_sweep, read_only=True, idempotent=True),
     ToolSpec("run_sweep", "Start a sweep over the experiment's parameter space (one run per configuration). With "
              "wait=true, return when it finishes, reporting progress as runs done of total.", RunSweepArgs, SweepOut,
              run_sweep, open_world=True),
@@ -204,6 +267,10 @@ TOOLS = [
              idempotent=True),
     ToolSpec("stop_sweep", "Stop the sweep for good: its pending runs are cancelled (finished runs are kept).",
              ExperimentIdArgs, SweepOut, _steer(sweeps.sweep_stop), destructive=True, idempotent=True),
+    # Idempotent like steering: a repeat is refused, the sweep no longer waits for a person.
+    ToolSpec("approve_sweep", "Approve what a paused agent sweep asked a person for (human_needed: a review, or "
+             "spending past its threshold) and resume it; the agent sees the note. Refused when the sweep is not "
+             "waiting for approval.", ApproveArgs, SweepOut, approve_sweep, idempotent=True),
     ToolSpec("redirect_sweep", "Replace the unstarted rest of the current sweep's plan with a new parameter space; "
              "started and finished runs are kept.", RedirectArgs, Redirected, redirect_sweep, destructive=True),
 ]

@@ -2,7 +2,8 @@
 
 So the agent's calls share everything a run's calls get: the egress guard, the endpoint's
 concurrency limit and retries (looplet is told not to retry again), and the owner's response cache.
-Each call's usage is kept for the step that follows it; fresh tokens count against the sweep's budget.
+Each call's usage is kept for the step that follows it; fresh tokens count against the sweep's budget,
+and so does a cache entry of the sweep's own (origin_run: the sweep), whose step was lost in a crash.
 """
 
 from __future__ import annotations
@@ -71,12 +72,14 @@ class AgentLLM:
                              messages=request.messages, params=request.params, repeat=0)
         hit = (await driver.db(recording.cache_get_many, owner_id=owner, keys=[key])).get(key)
         if hit is not None:
-            return Completion(hit.text, hit.tokens_in, hit.tokens_out, hit.latency_ms, hit.finish_reason), True
+            # The sweep's own entry is a call whose step died with its driver: its tokens were never counted.
+            return (Completion(hit.text, hit.tokens_in, hit.tokens_out, hit.latency_ms, hit.finish_reason),
+                    hit.origin_run != driver.sweep_id)
         completion = await driver.endpoint_call(self.endpoint_id, lambda provider: provider.complete(request),
                                                 cancelled=driver.should_stop)
         entry = ResponseCache(key=key, owner_id=owner, provider=spec.kind, base_url=spec.base_url,
                               model=request.model, response=completion.text, finish_reason=completion.finish_reason,
                               tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
-                              latency_ms=completion.latency_ms, origin_run="agent")
+                              latency_ms=completion.latency_ms, origin_run=driver.sweep_id)
         await driver.db(cache_store, entries=[entry])
         return completion, False

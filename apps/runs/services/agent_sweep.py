@@ -246,11 +246,11 @@ async def agent_sweep_step(driver: SweepDriver) -> int:
     if snapshot is None:
         return 0
     options = snapshot["options"]
+    out_of_steps = f"The agent used its {options['max_steps']} steps without finishing."
     if len(snapshot["steps"]) >= options["max_steps"]:
-        return await _give_up(driver, snapshot, f"The agent used its {options['max_steps']} steps without "
-                                                "finishing.")
+        return await _give_up(driver, snapshot["steps"], out_of_steps)
     if not await _open_endpoint(driver, options["endpoint"], snapshot["owner_id"]):
-        return await _give_up(driver, snapshot, "The agent's endpoint is gone (deleted, or not the owner's).")
+        return await _give_up(driver, snapshot["steps"], "The agent's endpoint is gone (deleted, or not the owner's).")
     llm = AgentLLM(driver, endpoint_id=options["endpoint"], model=options["model"],
                    temperature=options["temperature"], max_tokens=options["max_tokens"])
     turn = _Turn(llm)
@@ -285,17 +285,25 @@ async def agent_sweep_step(driver: SweepDriver) -> int:
                 return 0
             errors = errors + 1 if step.tool_call.tool.startswith("__") else 0
             if errors >= MAX_LLM_ERRORS:
-                return await _give_up(driver, snapshot, f"The agent's LLM failed: {step.tool_result.error}")
+                return await _give_up(driver, _numbers(state), f"The agent's LLM failed: {step.tool_result.error}")
             if driver.should_stop():
                 return 0
             if await driver.db(_budget_check, sweep_id=driver.sweep_id):
                 driver.stopping = "paused"
                 return 0
-    return await _give_up(driver, snapshot, "The agent stopped without finishing.")
+    # looplet ends the loop itself once max_steps steps are taken.
+    reason = out_of_steps if len(state.steps) >= options["max_steps"] else "The agent stopped without finishing."
+    return await _give_up(driver, _numbers(state), reason)
 
 
-async def _give_up(driver: SweepDriver, snapshot: dict, reason: str) -> int:
-    number = max([s["n"] for s in snapshot["steps"]] or [0]) + 1
+def _numbers(state: DefaultState) -> list[dict]:
+    """The steps taken so far, restored ones and this turn's, as {"n": number}."""
+    return [{"n": step.number} for step in state.steps]
+
+
+async def _give_up(driver: SweepDriver, steps: list[dict], reason: str) -> int:
+    # Numbered after every step taken, this turn's included: a reused number would drop it from the timeline.
+    number = max([s["n"] for s in steps] or [0]) + 1
     step = {"n": number, "tool": "finish", "args": {}, "reasoning": reason, "result": None, "error": None,
             "duration_ms": 0, "usage": {}}
     await driver.db(agent_tools.finish, sweep_id=driver.sweep_id, step=step, summary=reason)

@@ -37,5 +37,9 @@ def test_the_rest_leaderboard_keeps_overlaps_previous_and_adds_overlaps_leader(a
     results = api.get(f"/api/v1/experiments/{experiment.pk}/leaderboard").json()["results"]
     assert [(row["overlaps_previous"], row["overlaps_leader"]) for row in results] == [
         (False, False), (True, True), (False, False), (True, False)]
-    ranked = api.get(f"/api/v1/experiments/{experiment.pk}/leaderboard?sort=kw").json()["results"]
-    assert not any(row["overlaps_leader"] for row in ranked)
+    weighted = {row["run_id"]: (row["rank"], row["overlaps_leader"]) for row in results}
+    by_scorer = api.get(f"/api/v1/experiments/{experiment.pk}/leaderboard?sort=kw&order=asc").json()["results"]
+    assert [row["weighted_score"] for row in by_scorer] == [0.55, 0.6, 0.85, 0.9]
+    # Another order moves the rows, not their rank or their closeness to #1; "the row above" is weighted order's.
+    assert {row["run_id"]: (row["rank"], row["overlaps_leader"]) for row in by_scorer} == weighted
+    assert not any(row["overlaps_previous"] for row in by_scorer)

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from apps.runs.models import Run
+from apps.runs.models import Run, Sweep
+from apps.runs.services.agent_tools import review_request
 from apps.runs.services.runs import run_set_approval
 from apps.runs.services.sweeps import sweep_pause
 from apps.web.tests.html_tree import Element, parse
@@ -64,6 +65,13 @@ def finished(w: World) -> dict:
 
 def active(w: World) -> dict:
     return {"experiment_id": w.active.pk}
+
+
+def agent_waiting(w: World) -> None:
+    """The active experiment's sweep as an agent sweep whose agent asked a person for review."""
+    sweep = Sweep.objects.get(experiment=w.active)
+    Sweep.objects.filter(pk=sweep.pk).update(kind="agent", status=Sweep.Status.RUNNING)
+    review_request(sweep_id=sweep.pk, step={"n": 1, "tool": "request_human_review", "args": {}}, reason="Look.")
 
 
 def best(w: World) -> dict:
@@ -167,6 +175,8 @@ ROUTES: dict[str, Route] = {
     "experiment_resume": Route(active, access=USER, get=False, owned=True, post=lambda w, c: {},
                                prepare=lambda w: sweep_pause(experiment=w.active)),
     "experiment_stop": Route(active, access=USER, get=False, owned=True, post=lambda w, c: {}),
+    "sweep_approve": Route(lambda w: {"sweep_id": Sweep.objects.get(experiment=w.active).pk}, access=USER, get=False,
+                           owned=True, post=lambda w, c: {"note": "go on"}, prepare=lambda w: agent_waiting(w)),
     "experiment_redirect": Route(active, access=USER, owned=True, post=form_on(
         "experiment_redirect", active, parameter_space='[{"path": "stages.0.params.temperature", "values": [0.2]}]')),
     "experiment_redirect_preview": Route(active, access=USER, get=False, owned=True, fragment="redirect-preview",

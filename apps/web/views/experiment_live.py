@@ -1,4 +1,4 @@
-"""The live experiment view: progress, timeline, dry run and start, steering, redirect."""
+"""The live experiment view: progress, timeline, dry run and start, steering, approving an agent, redirect."""
 
 from __future__ import annotations
 
@@ -15,16 +15,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.activity.kinds import Kind
 from apps.activity.selectors import timeline_for_experiment
 from apps.core.errors import Conflict, ServiceError, form_add_service_errors
+from apps.endpoints.selectors import endpoint_list
 from apps.engine.planners import PLANNERS
 from apps.experiments.models import Experiment
 from apps.experiments.selectors import experiment_get
+from apps.runs.selectors import sweep_get
 from apps.runs.services import sweeps
+from apps.runs.services.agent_sweep import agent_sweep_approve
 from apps.runs.services.dry_run import DryRun, sweep_dry_run, sweep_space_resolve
 from apps.runs.services.runs import parameter_space_validate
 from apps.runs.summaries import sweep_progress
 from apps.web.access import guest_readable
 from apps.web.boards import leaderboard_context
-from apps.web.forms_live import RedirectForm, SweepForm, TimelineFilterForm
+from apps.web.forms_live import ApproveForm, RedirectForm, SweepForm, TimelineFilterForm
 from apps.web.rendering import paginate, render_page
 from apps.web.submit import form_saved, form_status
 
@@ -51,13 +54,14 @@ def experiment_estimate(request: HttpRequest, experiment_id) -> HttpResponse:
     """The dry run of the start form's options: htmx GETs it on every change; without JavaScript the form POSTs
     here, so its CSRF token never lands in a URL."""
     experiment = experiment_get(user=request.user, experiment_id=experiment_id)
-    form = SweepForm(request.POST if request.method == "POST" else request.GET)
+    form = _sweep_form(request, experiment, request.POST if request.method == "POST" else request.GET)
     dry_run, guided = None, False
     if form.is_valid():
         guided = PLANNERS.get(form.cleaned_data["type"]).adaptive  # it plans as it goes: nothing to estimate
         try:
             dry_run = None if guided else _dry_run(request, experiment, form)
         except ServiceError as exc:
+            form.option_errors_named(exc)
             form_add_service_errors(form, exc, fields=SERVICE_FIELDS)
     context = _page_context(request, experiment, sweep_form=form, dry_run=dry_run, guided=guided,
                             estimate_errors=form.errors)
@@ -68,13 +72,17 @@ def experiment_estimate(request: HttpRequest, experiment_id) -> HttpResponse:
 @require_POST
 def sweep_start(request: HttpRequest, experiment_id) -> HttpResponse:
     experiment = experiment_get(user=request.user, experiment_id=experiment_id)
-    form = SweepForm(request.POST)
+    form = _sweep_form(request, experiment, request.POST)
 
     def start(data: dict[str, Any]):
         space = sweep_space_resolve(user=request.user, experiment=experiment, parameter_space=None)
-        return sweeps.sweep_start(user=request.user, experiment=experiment, parameter_space=space,
-                                  budget_tokens=data["budget_tokens"], budget_usd=data["budget_usd"],
-                                  batch=data["batch"], **form.plan_options())
+        try:
+            return sweeps.sweep_start(user=request.user, experiment=experiment, parameter_space=space,
+                                      budget_tokens=data["budget_tokens"], budget_usd=data["budget_usd"],
+                                      batch=data["batch"], options=form.planner_options(),
+                                      over_budget=data["over_budget"] or "pause", **form.plan_options())
+        except ServiceError as exc:
+            raise form.option_errors_named(exc) from None
 
     started = form_saved(request, form, start, fields=SERVICE_FIELDS)
     if started is not None:
@@ -102,6 +110,29 @@ def experiment_steer(request: HttpRequest, experiment_id, action: str) -> HttpRe
         return redirect("web:experiment", experiment_id=experiment.pk)
     context = {**_progress_context(request, experiment), "notice": notice, "notice_error": level == messages.ERROR}
     return render(request, f"{LIVE}#experiment-progress", context)  # the start panel follows by push
+
+
+@login_required
+@require_POST
+def sweep_approve(request: HttpRequest, sweep_id) -> HttpResponse:
+    """Approve what a paused agent sweep asked a person for, with an optional note, and resume it (as REST's
+    approve-continue does); htmx gets the progress section back, as for steering."""
+    sweep = sweep_get(user=request.user, sweep_id=sweep_id)
+    experiment = experiment_get(user=request.user, experiment_id=sweep.experiment_id)
+    form = ApproveForm(request.POST)
+    approved = form_saved(request, form, lambda data: agent_sweep_approve(user=request.user, sweep=sweep,
+                                                                          note=data["note"]))
+    if approved is not None:
+        notice, level = "Approved: the agent continues.", messages.SUCCESS
+    else:
+        notice, level = " ".join(str(e) for errors in form.errors.values() for e in errors), messages.ERROR
+    experiment.refresh_from_db(fields=["status"])
+    if not request.htmx:
+        messages.add_message(request, level, notice)
+        return redirect("web:experiment", experiment_id=experiment.pk)
+    context = {**_progress_context(request, experiment), "notice": notice, "notice_error": level == messages.ERROR,
+               "approve_form": None if approved else form}
+    return render(request, f"{LIVE}#experiment-progress", context, status=200 if approved else form_status(form))
 
 
 @login_required
@@ -162,7 +193,17 @@ def _redirect(request: HttpRequest, experiment: Experiment, data: dict[str, Any]
 
 def _dry_run(request: HttpRequest, experiment: Experiment, form: SweepForm) -> DryRun:
     space = sweep_space_resolve(user=request.user, experiment=experiment, parameter_space=None)
-    return sweep_dry_run(experiment=experiment, parameter_space=space, **form.plan_options())
+    return sweep_dry_run(experiment=experiment, parameter_space=space, budget_tokens=form.cleaned_data["budget_tokens"],
+                         budget_usd=form.cleaned_data["budget_usd"], **form.plan_options())
+
+
+def _sweep_form(request: HttpRequest, experiment: Experiment, data=None, **kwargs) -> SweepForm:
+    """The start form, its endpoint choices the viewer's endpoints and its prompt choices the pipeline's prompts."""
+    endpoints = [(str(pk), label) for pk, label in endpoint_list(user=request.user).values_list("pk", "label")]
+    axes = [(f"stages.{i}.{part}", f"{stage.get('name') or f'Stage {i + 1}'}: {words}")
+            for i, stage in enumerate(experiment.pipeline_stages)
+            for part, words in (("system_prompt", "system prompt"), ("prompt_template", "prompt template"))]
+    return SweepForm(data, endpoints=endpoints, prompt_axes=axes, **kwargs)
 
 
 def _progress_context(request: HttpRequest, experiment: Experiment) -> dict[str, Any]:
@@ -187,6 +228,7 @@ def _page_context(request: HttpRequest, experiment: Experiment, **extra) -> dict
     progress = context["progress"]
     # The start panel while no sweep is queued, running or paused (a paused one is steered, not replaced).
     if context["can_write"] and not (progress and progress.active):
-        context.setdefault("sweep_form", SweepForm(initial={"repeats": experiment.repeats}))
+        if "sweep_form" not in context:
+            context["sweep_form"] = _sweep_form(request, experiment, initial={"repeats": experiment.repeats})
     return context
 
