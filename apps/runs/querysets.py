@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connections, models
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 
 from apps.core.types import Id
@@ -29,6 +29,12 @@ class SweepQuerySet(StatusCountsMixin, models.QuerySet):
 
 
 class RunQuerySet(StatusCountsMixin, models.QuerySet):
+
+    def next_position(self) -> int:
+        """The position after the last of these runs: an added batch never shares a position (a redirect
+        or a removed remainder leaves gaps, so the count of runs is not it)."""
+        last = self.order_by().aggregate(last=Max("position"))["last"]
+        return 0 if last is None else last + 1
     def terminal(self) -> RunQuerySet:
         """Runs that will not change any more: finished, failed or cancelled."""
         return self.filter(status__in=self.model.TERMINAL)

@@ -130,6 +130,7 @@ def batch_run(*, sweep_id: Id, step: dict, configs: list, estimate_per_run: int)
             raise ToolRefused("; ".join(f"configs[{i}]: {', '.join(p)}" for i, p in problems.items()))
         runs = Run.objects.filter(sweep=sweep)
         total = runs.count()
+        start = runs.next_position()
         cap = (sweep.request or {}).get("guided", {}).get("n") or 20
         if total + len(configs) > cap:
             raise ToolRefused(f"This sweep may run {cap} configurations; {total} are planned already.")
@@ -155,7 +156,7 @@ def batch_run(*, sweep_id: Id, step: dict, configs: list, estimate_per_run: int)
             if config_hash in known:
                 again.append(str(known[config_hash]))
                 continue
-            run = Run(experiment=experiment, sweep=sweep, position=total + len(planned), config=config, point=point,
+            run = Run(experiment=experiment, sweep=sweep, position=start + len(planned), config=config, point=point,
                       config_hash=config_hash)
             known[config_hash] = run.pk
             planned.append(run)

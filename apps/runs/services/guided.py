@@ -74,6 +74,7 @@ def guided_next_batch(*, sweep_id: Id) -> int:
             search.tell(point, score)
             told.add(str(run_id))
         total = runs.count()
+        start = runs.next_position()
         points = search.ask(min(guided["batch"], guided["n"] - total)) if total < guided["n"] else []
         experiment = sweep.experiment
         items = select_items(experiment=experiment, sample_ids=sweep.sample_ids)
@@ -88,7 +89,7 @@ def guided_next_batch(*, sweep_id: Id) -> int:
             config_hash = run_config_hash(config=config, items_fingerprint=fingerprint, repeats=sweep.repeats)
             if config_hash not in known:
                 known.add(config_hash)
-                new_runs.append(Run(experiment=experiment, sweep=sweep, position=total + offset, config=config,
+                new_runs.append(Run(experiment=experiment, sweep=sweep, position=start + offset, config=config,
                                     point=point, config_hash=config_hash))
         Run.objects.bulk_create(new_runs)
         best = search.best()

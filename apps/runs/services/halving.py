@@ -62,6 +62,7 @@ def halving_next_rung(*, sweep_id: Id) -> int:
         check = proposal_checker(experiment) if trials else None
         known = set(runs.values_list("config_hash", flat=True))
         total = runs.count()
+        start = runs.next_position()
         new_runs = []
         for trial in trials:
             config = check(trial.point)
@@ -72,7 +73,7 @@ def halving_next_rung(*, sweep_id: Id) -> int:
                                           repeats=sweep.repeats)
             if config_hash not in known:
                 known.add(config_hash)
-                new_runs.append(Run(experiment=experiment, sweep=sweep, position=total + len(new_runs),
+                new_runs.append(Run(experiment=experiment, sweep=sweep, position=start + len(new_runs),
                                     config=config, point=trial.point, config_hash=config_hash,
                                     sample_ids=trial.sample_ids))
         Run.objects.bulk_create(new_runs)

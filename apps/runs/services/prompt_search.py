@@ -202,7 +202,7 @@ def _plan_variants(*, sweep: Sweep, search: PromptSearch, variants: list[str], t
     """One run per variant that validates and is not already a run of the sweep; the rest are told as failed."""
     experiment = sweep.experiment
     runs = Run.objects.filter(sweep=sweep)
-    total = runs.count()
+    start = runs.next_position()
     known = set(runs.values_list("config_hash", flat=True))
     fingerprint = samples_fingerprint(select_items(experiment=experiment, sample_ids=sweep.sample_ids))
     check = proposal_checker(experiment)
@@ -216,7 +216,7 @@ def _plan_variants(*, sweep: Sweep, search: PromptSearch, variants: list[str], t
             search.tell(point, None, text=variant)
             continue
         known.add(config_hash)
-        new_runs.append(Run(experiment=experiment, sweep=sweep, position=total + len(new_runs), config=config,
+        new_runs.append(Run(experiment=experiment, sweep=sweep, position=start + len(new_runs), config=config,
                             point=point, config_hash=config_hash))
     Run.objects.bulk_create(new_runs)
     return len(new_runs)
