@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "apps.activity",
     "apps.runs",
     "apps.webhooks",
+    "apps.deployments",
     "apps.fakellm",
     "apps.exports",
     "apps.instance",

@@ -28,6 +28,9 @@ class Kind(StrEnum):
     BUDGET_EXHAUSTED = "budget.exhausted", True, "A token or cost budget was reached."
     HUMAN_NEEDED = "human_needed", True, "An agent asks for a human's review, with a reason."
     RUN_FAILED = "run.failed", True, "A run ended in an error."
+    VERSION_ACTIVATED = "version.activated", True, (
+        "A deployment's active prompt version changed: by hand, by promotion, by tracking or an A/B winner.")
+    AB_COMPLETED = "ab.completed", True, "An A/B test completed, with its decision: the winner activated, or why not."
     # Timeline only.
     SWEEP_RESUMED = "experiment.resumed", False, "A paused sweep resumed."
     SWEEP_STOPPED = "experiment.stopped", False, "A sweep was stopped and its pending runs cancelled."
@@ -52,6 +55,9 @@ class Kind(StrEnum):
     RESCORE_STARTED = "scoring.started", False, "Re-scoring of stored outputs began."
     RESCORE_PROGRESS = "scoring.progress", False, "Re-scoring progressed."
     RESCORE_COMPLETED = "scoring.completed", False, "Re-scoring finished."
+    VERSION_CREATED = "version.created", False, "A prompt version was created (by hand, promotion or tracking)."
+    AB_STARTED = "ab.started", False, "An A/B test started routing traffic."
+    AB_PAUSED = "ab.paused", False, "An A/B test paused; traffic goes to the active version."
     WEBHOOK_DISABLED = "webhook.disabled", False, "A webhook was switched off: its receiver sent 410 or kept failing."
 
 

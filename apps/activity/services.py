@@ -47,6 +47,14 @@ def events_record(*, events: Sequence[Event]) -> list[Event]:
     return rows
 
 
+def owner_event_emit(
+    *, kind: str, owner_id: Any, project_id: Any = None, payload: dict[str, Any] | None = None
+) -> Event:
+    """Record one event that belongs to no experiment (a deployment's, say): the owner's timeline and webhooks."""
+    event = Event(kind=kind, owner_id=owner_id, project_id=project_id, payload=payload or {})
+    return events_record(events=[event])[0]
+
+
 def event_emit(
     *, kind: str, experiment: Experiment, sweep: Any = None, run_id: Any = None, payload: dict[str, Any] | None = None
 ) -> Event:
