@@ -10,7 +10,7 @@ a run.started and a run.completed event.
 
 Then, as the logged-in owner through Django's test Client (in-process: server time only, no
 network), after `--warmup` requests it times `--requests` requests of each page and counts their
-SQL queries (CaptureQueriesContext):
+SQL queries (an execute wrapper; `--profile` adds each statement's time and a cProfile):
 
 * the live view `web:experiment`,
 * the leaderboard partial (`web:experiment_leaderboard`, HX-Target experiment-leaderboard), first page,
@@ -24,6 +24,7 @@ A page that answers anything but 200 stops the bench with its status and URL.
     .venv/bin/python bench/pages.py [--runs 10000] [--requests 30] [--warmup 3]
     .venv/bin/python bench/pages.py --postgres postgres://promptlooper:promptlooper@127.0.0.1:5432/postgres
     .venv/bin/python bench/pages.py --runs 2000 --build-only      # check the data generator alone
+    .venv/bin/python bench/pages.py --profile                     # each page's SQL with times, and a cProfile
 
 The last line printed is one JSON object: {"runs", "live_view_p50_ms", "leaderboard_p50_ms",
 "leaderboard_sorted_p50_ms", "run_detail_p50_ms", "max_queries", "chart_p50_ms"}.
@@ -279,11 +280,18 @@ def stored_counts(experiment) -> dict[str, int]:
 
 def _measure(client, label: str, url: str, *, headers: dict, warmup: int, requests: int) -> dict:
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     times, cpu, queries = [], [], []
     for n in range(warmup + requests):
-        with CaptureQueriesContext(connection) as captured:
+        statements: list[str] = []
+
+        def counted(execute, sql, params, many, context, statements=statements):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        # Counted by an execute wrapper, not CaptureQueriesContext: its debug cursor formats every statement
+        # with its parameters (on SQLite one more query each), ~20 ms of a 13-query page that no server pays.
+        with connection.execute_wrapper(counted):
             started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, headers=headers)
             elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
@@ -293,19 +301,16 @@ def _measure(client, label: str, url: str, *, headers: dict, warmup: int, reques
         if n >= warmup:
             times.append(elapsed * 1000)
             cpu.append(elapsed_cpu * 1000)
-            queries.append(len(captured.captured_queries))
+            queries.append(len(statements))
     times.sort()
     return {"page": label, "p50": statistics.median(times), "p90": times[int(len(times) * 0.9) - 1],
             "cpu_p50": statistics.median(cpu),
             "max": times[-1], "queries": max(queries), "bytes": len(response.content)}
 
 
-def measure(built: dict, *, warmup: int, requests: int) -> list[dict]:
-    from django.test import Client
+def _pages(built: dict) -> list[tuple[str, str, dict]]:
     from django.urls import reverse
 
-    client = Client()
-    client.force_login(built["user"])
     experiment, run = built["experiment"], built["mid_run"]
     board = reverse("web:experiment_leaderboard", args=[experiment.pk])
     htmx = {"HX-Request": "true", "HX-Target": "experiment-leaderboard"}
@@ -317,8 +322,54 @@ def measure(built: dict, *, warmup: int, requests: int) -> list[dict]:
         ("chart partial", reverse("web:experiment_chart", args=[experiment.pk]),
          {"HX-Request": "true", "HX-Target": "experiment-chart"}),
     ]
+    return pages
+
+
+def measure(built: dict, *, warmup: int, requests: int) -> list[dict]:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(built["user"])
     return [_measure(client, label, url, headers=headers, warmup=warmup, requests=requests)
-            for label, url, headers in pages]
+            for label, url, headers in _pages(built)]
+
+
+def profile(built: dict, *, top: int = 25) -> None:
+    """One request of each page (after a warm-up one): each SQL statement with its time, then a cProfile."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    client.force_login(built["user"])
+    for label, url, headers in _pages(built):
+        client.get(url, headers=headers)
+        timings: list[tuple[float, str]] = []
+
+        def timed(execute, sql, params, many, context, timings=timings):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.append(((time.perf_counter() - started) * 1000, sql))
+
+        with connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            client.get(url, headers=headers)
+            wall = (time.perf_counter() - started) * 1000
+        print(f"\n== {label}: {wall:.1f} ms, {len(timings)} queries, {sum(t for t, _ in timings):.1f} ms in SQL")
+        for ms, sql in timings:
+            print(f"  {ms:7.2f} ms  {sql[:220]}")
+        prof = cProfile.Profile()
+        prof.enable()
+        client.get(url, headers=headers)
+        prof.disable()
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(top)
+        print("\n".join("  " + line for line in text.getvalue().splitlines()[6:] if line.strip()))
 
 
 def _report(built: dict, results: list[dict]) -> dict:
@@ -340,12 +391,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first (default 3)")
     parser.add_argument("--postgres", metavar="URL", help="a server where a scratch database may be created")
     parser.add_argument("--build-only", action="store_true", help="build the data and stop (no page requests)")
+    parser.add_argument("--profile", action="store_true",
+                        help="before timing, one request of each page: its SQL statements with times, and a cProfile")
     args = parser.parse_args(argv)
     scratch = _stack.Scratch(args.postgres)
     try:
-        # DEBUG stays off: CaptureQueriesContext records queries without it, and DEBUG pages cost more.
+        # DEBUG stays off: the execute wrapper counts queries without it, and DEBUG pages cost more.
         _setup_django({**scratch.env(), "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "testserver,localhost"})
         built = build(args.runs)
+        if args.profile and not args.build_only:
+            profile(built)
         result = None if args.build_only else _report(built, measure(built, warmup=args.warmup,
                                                                      requests=args.requests))
     finally:

@@ -11,6 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from apps.gateway.app import with_gateway  # noqa: E402
 from apps.mcp.http import with_mcp  # noqa: E402
 from promptlooper.routing import websocket_urlpatterns  # noqa: E402
 
@@ -18,8 +19,9 @@ from promptlooper.routing import websocket_urlpatterns  # noqa: E402
 # from a declared proxy get their client address from apps.core.middleware.proxy.
 application = ProtocolTypeRouter(
     {
-        # /mcp (unless MCP_ENABLED=false) goes to the MCP server; everything else to Django.
-        "http": with_mcp(django_asgi_app),
+        # /gateway/ goes to the OpenAI-compatible gateway (no Django middleware on its hot path), /mcp
+        # (unless MCP_ENABLED=false) to the MCP server; everything else to Django.
+        "http": with_gateway(with_mcp(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -45,7 +45,9 @@ class SweepStartApi(APIView):
                   "seed": opts["seed"], "sample_ids": opts["sample_ids"]}
         if opts["dry_run"]:
             budgets = {"budget_tokens": opts["budget_tokens"], "budget_usd": opts["budget_usd"]}
-            return Response(sweep_dry_run(experiment=experiment, parameter_space=space, **budgets, **common).as_dict())
+            dry_run = sweep_dry_run(experiment=experiment, parameter_space=space, batch=opts.get("batch"),
+                                    options=opts["options"], **budgets, **common)
+            return Response(dry_run.as_dict())
         sweep, plan = sweeps.sweep_start(
             user=request.user, experiment=experiment, parameter_space=space,
             budget_tokens=opts["budget_tokens"], budget_usd=opts["budget_usd"], batch=opts.get("batch"),

@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from apps.fakellm import demo, proposer, script, search_task
+from apps.fakellm import abtest, demo, proposer, script, search_task
 
 EMBEDDING_DIM = 64
 ECHO_CHARS = 200
@@ -112,6 +112,9 @@ def reply_content(body: dict[str, Any]) -> tuple[str, str]:
         content = search_task.search_reply(model=body["model"], system=system_text(body), user_text=user_text,
                                            temperature=search_task.temperature_of(body),
                                            digest=request_digest(body))
+    if content is None and abtest.is_ab_model(body["model"]):
+        content = abtest.ab_reply(model=body["model"], system=system_text(body), user=body.get("user"),
+                                  user_text=user_text)
     if content is None and proposer.is_proposer_model(body["model"]):
         content = proposer.proposer_reply(user_text)
     if content is None:

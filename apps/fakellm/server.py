@@ -23,6 +23,10 @@ plausible support reply whose rubric keywords depend on the model, the temperatu
 prompt, deterministically per request; the demo project (``apps.instance.demo``) sweeps them.
 See ``apps.fakellm.demo``.
 
+A/B models: a model named ``ab-*`` (listed: ``ab-chat``) answers with an empty reply for 5 % of requests
+when the system prompt says "concise" and 25 % otherwise, deterministically per (system prompt, ``user``,
+last user message), so an A/B test through the gateway has a known loser. See ``apps.fakellm.abtest``.
+
 Scripted replies: if the last user message has a line ``REPLY: <text>``, the
 reply content is exactly ``<text>`` (rest of that line; ``\\n`` escapes become
 newlines).  Streams split the content into word pieces; the finish chunk
@@ -63,7 +67,7 @@ from typing import Any
 
 from aiohttp import web
 
-from apps.fakellm import demo, faults, replies
+from apps.fakellm import abtest, demo, faults, replies
 from apps.fakellm.faults import Fault, UnknownFault, error_response
 from apps.fakellm.stats import DEFAULT_MODELS, RecordedRequest, State, Stats
 
@@ -165,8 +169,11 @@ async def stream_chat(request: web.Request, body: dict[str, Any]) -> web.StreamR
     headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     resp = web.StreamResponse(headers=headers)
     await resp.prepare(request)
+    pause = abtest.stream_pause_s(body.get("model"))
     try:
-        for item in replies.chat_chunks(body):
+        for index, item in enumerate(replies.chat_chunks(body)):
+            if pause and index:
+                await asyncio.sleep(pause)  # ab-* models stream like a real server: pieces apart in time
             await resp.write(sse(item))
         await resp.write(sse("[DONE]"))
     except ConnectionError:
@@ -226,7 +233,7 @@ def model_entry(name: str) -> dict[str, Any]:
 async def models_handler(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.stats.record("models", None, request.headers)
-    names = state.models + demo.DEMO_MODELS + faults.FAULT_MODELS + faults.FLAKY_EXAMPLE_MODELS
+    names = state.models + demo.DEMO_MODELS + abtest.AB_MODELS + faults.FAULT_MODELS + faults.FLAKY_EXAMPLE_MODELS
     return web.json_response({"object": "list", "data": [model_entry(n) for n in names]})
 
 

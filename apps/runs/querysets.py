@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connections, models
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Aggregate, Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 
 from apps.core.types import Id
@@ -55,8 +55,9 @@ class RunQuerySet(StatusCountsMixin, models.QuerySet):
         """What the leaderboard ranks: scored runs that nobody rejected."""
         return self.scored().exclude(approval=self.model.Approval.REJECTED)
 
-    def totals(self) -> dict:
-        """One aggregate: run count, terminal count, calls, cache hits, tokens and cost (zeros when empty)."""
+    def totals(self, **extra: Aggregate) -> dict:
+        """One aggregate: run count, terminal count, calls, cache hits, tokens and cost (zeros when empty),
+        and any `extra` aggregates in the same scan."""
         return self.order_by().aggregate(
             runs=Count("pk"),
             terminal=Count("pk", filter=Q(status__in=self.model.TERMINAL)),
@@ -65,6 +66,7 @@ class RunQuerySet(StatusCountsMixin, models.QuerySet):
             tokens_in=Coalesce(Sum("tokens_in"), 0),
             tokens_out=Coalesce(Sum("tokens_out"), 0),
             cost=Coalesce(Sum("cost_estimate"), Decimal("0")),
+            **extra,
         )
 
 

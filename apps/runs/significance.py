@@ -7,9 +7,11 @@ renormalized over the scorers that have a value, like the run's weighted score; 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from django.core.cache import cache
 from django.db.models import Case, F, FloatField, Sum, Value, When
 
 from apps.core.types import Id
@@ -53,6 +55,34 @@ def leader_comparisons(*, leader: Id, run_ids: Iterable[Id], specs: Iterable[Sco
     scores = item_scores(run_ids=[leader, *ids], specs=specs)
     best = scores[str(leader)]
     return {run_id: paired_compare(scores[run_id], best, alternative="greater", bootstrap=False) for run_id in ids}
+
+
+VERDICT_TTL_S = 24 * 3600
+Revision = tuple[Id, int]  # a run and its scores' revision (see leader_comparisons_cached)
+
+
+def leader_comparisons_cached(*, leader: Revision, runs: Mapping[Id, int],
+                              specs: Iterable[ScorerSpec]) -> dict[str, Comparison]:
+    """`leader_comparisons`, cached by what decides them: both runs' score revisions and the scorers' weights.
+
+    A revision is the newest id of the run's summaries: every rescoring and rating rewrites them
+    (apps/runs/services/scoring.py), so changed scores make a new key, never a stale verdict. Only the misses
+    are computed, in one query; a leaderboard page's 24 tests cost ~12 ms uncached at 10 items (bench/pages.py).
+    """
+    specs = list(specs)
+    weights = repr(sorted((spec.name, spec.weight) for spec in specs if spec.weight > 0))
+    digest = hashlib.sha256(weights.encode()).hexdigest()[:16]
+    leader_id, leader_revision = leader
+    keys = {str(run_id): f"leaderboard-verdict:{leader_id}:{leader_revision}:{run_id}:{revision}:{digest}"
+            for run_id, revision in runs.items() if str(run_id) != str(leader_id)}
+    cached = cache.get_many(list(keys.values()))
+    tests = {run_id: cached[key] for run_id, key in keys.items() if key in cached}
+    missing = [run_id for run_id in keys if run_id not in tests]
+    if missing:
+        fresh = leader_comparisons(leader=leader_id, run_ids=missing, specs=specs)
+        cache.set_many({keys[run_id]: test for run_id, test in fresh.items()}, VERDICT_TTL_S)
+        tests.update(fresh)
+    return tests
 
 
 def best_comparisons(*, best: Id, run_ids: Iterable[Id], specs: Iterable[ScorerSpec]) -> dict[str, Comparison]:

@@ -33,7 +33,7 @@ def test_the_webhook_kinds_are_the_documented_ones_in_their_documented_order(api
     response = subscribe(api, [])
     assert response.json()["event_types"] == [
         "Choose at least one of: experiment.started, experiment.completed, experiment.paused, experiment.failed, "
-        "new_best_found, budget.exhausted, human_needed, run.failed."
+        "new_best_found, budget.exhausted, human_needed, run.failed, version.activated, ab.completed."
     ]
 
 

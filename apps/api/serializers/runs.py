@@ -39,9 +39,6 @@ class SweepInput(serializers.Serializer):
 
     def validate(self, data):
         planner = PLANNERS.get(data["type"])
-        if planner.adaptive and data["dry_run"]:
-            raise serializers.ValidationError({"dry_run": ["A guided sweep plans as it goes; dry runs show grid "
-                                                           "and random plans only."]})
         if planner.needs_n and not data.get("n"):
             raise serializers.ValidationError({"n": [f"A {data['type']} sweep needs n, the number of configurations."]})
         return data
@@ -218,6 +215,17 @@ class CalibrationOutput(serializers.Serializer):
     output_tokens_p90 = serializers.FloatField(allow_null=True)
 
 
+class CallRangeOutput(serializers.Serializer):
+    low = serializers.IntegerField()
+    high = serializers.IntegerField()
+
+
+class PlannerSpendOutput(serializers.Serializer):
+    calls = CallRangeOutput()
+    tokens = TokenRangeOutput()
+    cost_usd_range = CostRangeOutput()
+
+
 class PlanEstimateOutput(serializers.Serializer):
     runs = serializers.IntegerField()
     calls = serializers.IntegerField()
@@ -232,6 +240,12 @@ class PlanEstimateOutput(serializers.Serializer):
     cost_usd_range = CostRangeOutput()
     calibration = CalibrationOutput(many=True, help_text="Per endpoint and model: history from the response "
                                                          "cache, or the chars/4 heuristic.")
+    adaptive = serializers.BooleanField(help_text="An adaptive sweep (tpe, halving, prompt_search, agent, guided): "
+                                                  "runs and calls are the most it may make; docs/estimates.md.")
+    runs_range = CallRangeOutput(allow_null=True, help_text="Adaptive sweeps: the runs at least and at most.")
+    calls_range = CallRangeOutput(allow_null=True, help_text="Adaptive sweeps: the stage calls at least and at most.")
+    planner = PlannerSpendOutput(allow_null=True, help_text="The planner's own LLM calls (a proposer's, an agent's), "
+                                                            "included in the totals; null for other sweeps.")
 
 
 class BudgetFitOutput(serializers.Serializer):

@@ -7,10 +7,11 @@ that a configuration the agent proposes is a point of the sweep's parameter spac
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
-from .base import DEFAULT_MAX_POINTS, Plan, PlanError, Planner, resolve_seed
+from .base import DEFAULT_MAX_POINTS, CallBounds, Plan, PlanError, Planner, PlannerCalls, SweepShape, resolve_seed
 from .space import RangeAxis, parse_space, space_size
 
 STATE_VERSION = 1
@@ -19,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "goal": "Find the configuration with the highest weighted score while spending as little as possible.",
     "max_steps": 20, "batch_max": 8, "approve_above_tokens": None, "temperature": 0.2, "max_tokens": 1024,
 }
+# The agent's prompt as looplet sends it, measured with looplet 0.4.1: a system prompt of ~380 characters, then
+# ~950 of framing and tool descriptions around the goal and the space; each step taken added ~335 more with
+# batches of one or two configurations (400 leaves room for larger ones).
+PROMPT_SYSTEM_CHARS, PROMPT_FRAME_CHARS, STEP_CHARS = 380, 950, 400
 BOUNDS = {"max_steps": (1, 200), "batch_max": (1, 64), "approve_above_tokens": (1, 10**12), "max_tokens": (16, 32768)}
 
 
@@ -95,6 +100,23 @@ class AgentPlanner(Planner):
     @classmethod
     def options_validate(cls, options: dict) -> dict:
         return options_check(options)
+
+    def call_bounds(self, shape: SweepShape) -> CallBounds:
+        """At most n configurations (no more than `max_steps` batches of `batch_max` can hold) and one LLM
+        call a step; at least one batch and two calls (run it, finish)."""
+        options = self.options
+        most = min(shape.n, options["max_steps"] * options["batch_max"])
+        if shape.space_size is not None:
+            most = min(most, shape.space_size)
+        runs = (min(most, options["batch_max"]), most)
+        prompt = options["goal"] + json.dumps(shape.space, ensure_ascii=False, default=str)
+        messages = [{"role": "system", "content": "x" * PROMPT_SYSTEM_CHARS},
+                    {"role": "user", "content": prompt + "x" * PROMPT_FRAME_CHARS}]
+        agent = PlannerCalls(endpoint=options["endpoint"], model=options["model"],
+                             calls=(min(2, options["max_steps"]), options["max_steps"]), messages=messages,
+                             max_tokens=options["max_tokens"], growth_chars=STEP_CHARS)
+        return CallBounds(runs=runs, calls=(runs[0] * shape.calls_per_run, runs[1] * shape.calls_per_run),
+                          planner=(agent,))
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

@@ -7,6 +7,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 DEFAULT_MAX_POINTS = 10_000
@@ -54,6 +55,58 @@ class Plan(list):
         return f"Found only {len(self):,} distinct points of the {self.requested:,} asked for."
 
 
+Bounds = tuple[int, int]  # (at least, at most)
+
+
+@dataclass(frozen=True)
+class SweepShape:
+    """What a sweep's call bounds depend on besides its planner's options."""
+
+    n: int  # the configurations the sweep may run (its n; 20 for an adaptive sweep without one)
+    items: list[dict]  # the sample items every configuration runs on
+    repeats: int
+    stages: list[dict]  # the experiment's pipeline
+    space: list[dict] = field(default_factory=list)
+    space_size: int | None = None  # distinct points of the space (None: unbounded)
+    state: dict | None = None  # the plan's search state (`Plan.state`)
+    reply_chars: int = 1000  # the expected length of a stage's reply: what a proposer reads back
+
+    @property
+    def calls_per_run(self) -> int:
+        return len(self.items) * self.repeats * len(self.stages)
+
+
+@dataclass(frozen=True)
+class PlannerCalls:
+    """The LLM calls a planner makes itself (a proposer's, an agent's): how many, with which endpoint and
+    model, the largest first prompt it may send (and the smallest, if it differs), and how many characters
+    each later call's prompt adds."""
+
+    endpoint: str
+    model: str
+    calls: Bounds
+    messages: list[dict]
+    max_tokens: int | None
+    growth_chars: int = 0
+    smallest: list[dict] | None = None  # the smallest prompt (None: `messages`): the estimate's low end
+
+
+@dataclass(frozen=True)
+class CallBounds:
+    """The LLM calls a sweep makes at least and at most (docs/planners.md, "Estimates").
+
+    `calls` are its runs' stage calls; `repeated` of them repeat a call an earlier run of the same sweep
+    made (free: the cache answers); `new_runs` of the runs have configurations no sweep ran before (a
+    proposer's fresh prompts: priced as uncached); `planner` are the planner's own calls.
+    """
+
+    runs: Bounds
+    calls: Bounds
+    repeated: int = 0
+    new_runs: Bounds = (0, 0)
+    planner: tuple[PlannerCalls, ...] = ()
+
+
 class Planner(ABC):
     """A sweep strategy: turns a parameter space into points (dicts of path → value).
 
@@ -98,6 +151,20 @@ class Planner(ABC):
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> Plan:
         """The points to run, in a deterministic order (given the seed); PlanError if impossible."""
+
+    def call_bounds(self, shape: SweepShape) -> CallBounds:
+        """The calls a sweep of this planner makes at least and at most. This default runs `shape.n`
+        configurations (fewer when the space is smaller) on every item: grid, random, guided and tpe."""
+        runs = shape.n if shape.space_size is None else min(shape.n, shape.space_size)
+        calls = runs * shape.calls_per_run
+        return CallBounds(runs=(runs, runs), calls=(calls, calls))
+
+    def sample_points(self, shape: SweepShape, *, seed: int = 0, size: int = 16) -> list[dict]:
+        """Up to `size` configurations like the ones the sweep will run: the estimate prices them per call.
+        This default draws them from the space with a fixed seed."""
+        from .random_search import RandomPlanner  # a planner module imports this one
+
+        return list(RandomPlanner().plan(shape.space, n=max(1, min(size, shape.n)), seed=seed))
 
     @classmethod
     def search_from_state(cls, state: dict) -> AdaptiveSearch:

@@ -17,7 +17,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from .base import DEFAULT_MAX_POINTS, Plan, PlanError, Planner, resolve_seed
+from .base import DEFAULT_MAX_POINTS, CallBounds, Plan, PlanError, Planner, SweepShape, resolve_seed
 from .grid import GridPlanner
 from .random_search import RandomPlanner
 
@@ -197,6 +197,29 @@ class HalvingPlanner(Planner):
     @classmethod
     def search_from_state(cls, state: dict) -> HalvingSearch:
         return HalvingSearch.from_state(state)
+
+    def call_bounds(self, shape: SweepShape) -> CallBounds:
+        """The whole schedule, exactly: every rung's configurations on its items. A promoted run's items of
+        the earlier rung are the sweep's own earlier calls (`repeated`: the cache answers them)."""
+        configs = len((shape.state or {}).get("configs") or []) or min(shape.n, shape.space_size or shape.n)
+        per_item = shape.repeats * len(shape.stages)
+        sizes = rung_sizes(items=len(shape.items), configs=configs, eta=self.options["eta"],
+                           min_items=min(self.options["min_items"], len(shape.items)))
+        runs = calls = repeated = 0
+        count, previous = configs, 0
+        for size in sizes:
+            runs += count
+            calls += count * size * per_item
+            repeated += count * previous * per_item
+            count, previous = survivors(count, self.options["eta"]), size
+        return CallBounds(runs=(runs, runs), calls=(calls, calls), repeated=repeated)
+
+    def sample_points(self, shape: SweepShape, *, seed: int = 0, size: int = 16) -> list[dict]:
+        """Configurations spread evenly over the ones the plan drew."""
+        configs = (shape.state or {}).get("configs") or []
+        if len(configs) <= size:
+            return list(configs)
+        return [configs[i * len(configs) // size] for i in range(size)]
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

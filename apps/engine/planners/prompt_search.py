@@ -21,7 +21,7 @@ from typing import Any
 
 from apps.engine import templating
 
-from .base import DEFAULT_MAX_POINTS, Plan, PlanError, Planner
+from .base import DEFAULT_MAX_POINTS, CallBounds, Plan, PlanError, Planner, PlannerCalls, SweepShape
 
 STATE_VERSION = 1
 MAX_PROMPT_CHARS = 20_000
@@ -288,6 +288,45 @@ class PromptSearchPlanner(Planner):
     @classmethod
     def search_from_state(cls, state: dict) -> PromptSearch:
         return PromptSearch.from_state(state)
+
+    def call_bounds(self, shape: SweepShape) -> CallBounds:
+        """Round 0's seed run, then `k` variants a round: every round at most; at least the `patience`
+        rounds without improvement that end it early. The proposer is called once a round."""
+        k, rounds = self.options["k"], self.options["rounds"]
+        early = min(rounds, self.options["patience"])
+        runs = (1 + early * k, 1 + rounds * k)
+        proposer = self.options["proposer"]
+        return CallBounds(
+            runs=runs, calls=(runs[0] * shape.calls_per_run, runs[1] * shape.calls_per_run),
+            new_runs=(runs[0] - 1, runs[1] - 1),
+            planner=(PlannerCalls(endpoint=proposer["endpoint"], model=proposer["model"], calls=(early, rounds),
+                                  messages=self._sample_proposer_messages(shape, late=True),
+                                  smallest=self._sample_proposer_messages(shape, late=False),
+                                  max_tokens=proposer["max_tokens"]),))
+
+    def sample_points(self, shape: SweepShape, *, seed: int = 0, size: int = 16) -> list[dict]:
+        """The seed prompt's point: variants are priced like it."""
+        seed_prompt = self.options["seed_prompt"]
+        return [{} if seed_prompt is None else {self.options["axis"]: seed_prompt}]
+
+    def _sample_proposer_messages(self, shape: SweepShape, *, late: bool) -> list[dict]:
+        """The proposer's prompt late in the search: a full history of prompts as long as the seed, the
+        `worst` first items with replies of the expected length; or its first, smallest one: the seed alone
+        and empty replies."""
+        index, part = AXIS.match(self.options["axis"]).groups()
+        stage = shape.stages[int(index)] if int(index) < len(shape.stages) else {}
+        prompt = self.options["seed_prompt"] or stage.get(part) or ""
+        search = PromptSearch(self.options)
+        search.best_entry = {"score": 0.5}
+        entry = {"prompt": prompt, "text": prompt, "round": 0, "score": 0.5}
+        search.candidates = [entry] * (HISTORY_SIZE if late else 1)
+        reply = "x" * min(shape.reply_chars, 1500) if late else ""  # services cut an output at 1,500 characters
+        worst = [{"id": str(item.get("id", "")), "score": "0.000", "output": reply, "feedback": [],
+                  "input": str(item.get("input", ""))[:1500]} for item in shape.items[: self.options["worst"]]]
+        try:
+            return search.proposer_messages(current_prompt=prompt, worst=worst)
+        except templating.TemplateError:
+            return [{"role": "user", "content": self.options["proposer"]["template"]}]
 
     def plan(
         self, space: list[dict], *, n: int | None = None, seed: int | None = None,

@@ -6,6 +6,7 @@ from apps.instance.admin import (  # noqa: F401  (imported to register their Mod
     accounts,
     activity,
     core,
+    deployments,
     endpoints,
     experiments,
     exports,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.activity.models import Event
+from apps.core.ids import is_uuid
 from apps.instance.admin.base import (
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -191,9 +192,17 @@ class ResponseCacheAdmin(ReadOnlyAdmin):
     def owner_link(self, obj: ResponseCache) -> str:
         return admin_link(obj.owner)
 
-    @admin.display(description="origin run")
+    @admin.display(description="origin")
     def origin_run_link(self, obj: ResponseCache) -> str:
-        if not obj.origin_run:
+        """The run whose call made the entry; a planner's own call (a proposer's, an agent's) names its
+        sweep, a scorer's its kind ("judge", "embedding")."""
+        origin = obj.origin_run
+        if not origin:
             return "—"
-        url = reverse("admin:runs_run_change", args=[quote(obj.origin_run)])
-        return format_html('<a href="{}">{}</a>', url, obj.origin_run)
+        if is_uuid(origin):
+            for model, what in ((Run, "run"), (Sweep, "sweep")):
+                if model.objects.filter(pk=origin).exists():
+                    url = reverse(f"admin:runs_{what}_change", args=[quote(origin)])
+                    return format_html('{} <a href="{}">{}</a>', what, url, origin)
+            return format_html("{} (deleted)", origin)
+        return origin

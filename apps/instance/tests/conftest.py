@@ -19,6 +19,7 @@ from django_q.tasks import async_task
 from apps.accounts.services import api_key_create
 from apps.activity.models import Event
 from apps.core.models import SystemSettings
+from apps.deployments.models import AbTest, AbVariant, Deployment, DeploymentKey, GatewayRequest, PromptVersion
 from apps.endpoints.models import Endpoint
 from apps.experiments.models import Experiment
 from apps.exports.models import ExportRecord, SavedConfig
@@ -36,6 +37,8 @@ EXPECTED_MODELS = {
     "runs.score", "runs.responsecache", "activity.event", "endpoints.endpoint", "webhooks.webhookconfig",
     "webhooks.webhookdelivery", "django_q.schedule", "django_q.success", "django_q.failure",
     "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog", "runs.scoresummary",
+    "deployments.deployment", "deployments.deploymentkey", "deployments.promptversion", "deployments.abtest",
+    "deployments.gatewayrequest",
 }
 # django-q2 shows its queue table only with the database broker (no REDIS_URL).
 if "orm" in settings.Q_CLUSTER:
@@ -95,7 +98,9 @@ def world(owner, admin_user):
     AccessAttempt.objects.create(**login_failure, failures_since_start=3)
     AccessFailureLog.objects.create(**login_failure)
     Group.objects.create(name="operators")
+    deployment = add_deployment(owner, project, endpoint, runs[0])
     return SimpleNamespace(
+        deployment=deployment,
         project=project, experiment=experiment, sweep=sweep, runs=runs, endpoint=endpoint, webhook=webhook,
         api_key=api_key, system=SystemSettings.load(),
         saved=SavedConfig.objects.create(project=project, name="best", config={"a": 1}, run=runs[0], score=0.5),
@@ -112,6 +117,23 @@ def world(owner, admin_user):
             for name, success in (("alpha-ok", True), ("bravo-failed", False))
         ],
     )
+
+
+def add_deployment(owner, project: Project, endpoint: Endpoint, run: Run) -> Deployment:
+    """A deployment with a key, two versions, an A/B test over them and one gateway request."""
+    deployment = Deployment.objects.create(owner=owner, project=project, name="support-bot", endpoint=endpoint,
+                                           model="m")
+    DeploymentKey.objects.create(deployment=deployment, name="prod", prefix="abc123", hashed_key="0" * 64)
+    versions = [PromptVersion.objects.create(deployment=deployment, number=n, system_prompt=f"prompt {n}",
+                                             content_hash=str(n) * 64, is_active=n == 1, source_run=run)
+                for n in (1, 2)]
+    ab_test = AbTest.objects.create(deployment=deployment, name="tone a/b", status=AbTest.Status.RUNNING)
+    variants = [AbVariant.objects.create(ab_test=ab_test, name=f"arm {n}", version=v, weight=50, position=n)
+                for n, v in enumerate(versions)]
+    GatewayRequest.objects.create(deployment=deployment, version=versions[0], ab_test=ab_test, variant=variants[0],
+                                  endpoint=endpoint, model="m", status_code=200, success=True,
+                                  created_at=timezone.now())
+    return deployment
 
 
 def inline_data(page) -> dict:

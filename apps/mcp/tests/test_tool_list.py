@@ -48,6 +48,18 @@ HINTS = {
     "export_best_config": set(),  # each call adds an export-history row
     "get_timeline": {R, I},
     "request_human_review": set(),
+    "list_deployments": {R, I},
+    "create_deployment": set(),
+    "create_prompt_version": {D, I},  # identical content returns the same version; a new one prunes the oldest
+    "list_prompt_versions": {R, I},
+    "activate_prompt_version": {I},
+    "promote_run": {D},  # prunes like create_prompt_version; with start_ab_test a repeat is refused
+    "create_ab_test": set(),
+    "start_ab_test": {I},  # a repeat is refused: the test already runs
+    "pause_ab_test": {I},
+    "complete_ab_test": {D, I},  # ends the test for good (and may switch the active version)
+    "ab_test_metrics": {R, I},
+    "model_performance": {R, I},
 }
 
 

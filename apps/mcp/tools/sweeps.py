@@ -70,6 +70,17 @@ class Calibration(BaseModel):
     output_tokens_p90: float | None
 
 
+class CallRange(BaseModel):
+    low: int
+    high: int
+
+
+class PlannerSpend(BaseModel):
+    calls: CallRange
+    tokens: TokenRange
+    cost_usd_range: CostRange
+
+
 class Estimate(BaseModel):
     runs: int
     calls: int
@@ -83,6 +94,11 @@ class Estimate(BaseModel):
     tokens_out_range: TokenRange = Field(description="High: max_tokens per call (or a guess without it).")
     cost_usd_range: CostRange
     calibration: list[Calibration] = Field(description="Per endpoint and model: where the numbers come from.")
+    adaptive: bool = Field(False, description="An adaptive sweep: runs and calls are the most it may make.")
+    runs_range: CallRange | None = Field(None, description="Adaptive sweeps: the runs at least and at most.")
+    calls_range: CallRange | None = Field(None, description="Adaptive sweeps: the stage calls at least and at most.")
+    planner: PlannerSpend | None = Field(None, description="The planner's own LLM calls (a proposer's, an "
+                                                           "agent's), included in the totals.")
 
 
 class BudgetFit(BaseModel):
@@ -137,11 +153,10 @@ class BudgetArgs(Args):
 
 
 class EstimateSweepArgs(SweepArgs, BudgetArgs):
-    @model_validator(mode="after")
-    def _plannable(self):
-        if PLANNERS.get(self.type).adaptive:
-            raise ValueError("type: a guided sweep plans as it goes; estimates cover grid and random sweeps")
-        return self
+    batch: int | None = Field(None, ge=1, le=256, description="Guided sweeps: configurations per round.")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="The sweep type's own options (docs/planners.md), as run_sweep "
+                                                "takes them.")
 
 
 class RunSweepArgs(SweepArgs, BudgetArgs):
@@ -195,6 +210,7 @@ def estimate_sweep(call: Call, args: EstimateSweepArgs) -> DryRun:
     experiment = experiment_get(user=call.user, experiment_id=args.experiment_id)
     space = sweep_space_resolve(user=call.user, experiment=experiment, parameter_space=args.parameter_space)
     return DryRun.model_validate(sweep_dry_run(experiment=experiment, parameter_space=space, **args.budgets(),
+                                               batch=args.batch, options=args.options,
                                                **_common(args, experiment)).as_dict())
 
 
@@ -254,8 +270,9 @@ def redirect_sweep(call: Call, args: RedirectArgs) -> Redirected:
 
 
 TOOLS = [
-    ToolSpec("estimate_sweep", "Plan a grid or random sweep without running it: runs, LLM calls, calls the cache "
-             "already holds (free), tokens and cost as ranges, and whether it fits its budgets.", EstimateSweepArgs,
+    ToolSpec("estimate_sweep", "Plan a sweep without running it: runs, LLM calls, calls the cache already holds "
+             "(free), tokens and cost as ranges, and whether it fits its budgets. Adaptive types (tpe, halving, "
+             "prompt_search, agent) give the calls they make at least and at most.", EstimateSweepArgs,
              DryRun, estimate_sweep, read_only=True, idempotent=True),
     ToolSpec("run_sweep", "Start a sweep over the experiment's parameter space (one run per configuration). With "
              "wait=true, return when it finishes, reporting progress as runs done of total.", RunSweepArgs, SweepOut,

@@ -27,10 +27,11 @@ class CallUsage:
     tokens_out: int = 0
     cost_usd: float = 0.0
     cached: bool = False
+    cache_key: str = ""  # the entry the call read or stored: an experiment's cache clear removes it
 
     def as_dict(self) -> dict:
         return {"tokens_in": self.tokens_in, "tokens_out": self.tokens_out, "cost_usd": round(self.cost_usd, 6),
-                "cached": self.cached}
+                "cached": self.cached, "cache_key": self.cache_key}
 
 
 class AgentLLM:
@@ -55,16 +56,16 @@ class AgentLLM:
         messages.append({"role": "user", "content": prompt})
         request = ChatRequest(model=self.model, messages=messages,
                               params={"temperature": self.temperature, "max_tokens": self.max_tokens})
-        completion, cached = await self._complete(request)
+        completion, cached, key = await self._complete(request)
         spec = self.driver.endpoints[self.endpoint_id]
-        self.last_call = CallUsage(0, 0, 0.0, True) if cached else CallUsage(
+        self.last_call = CallUsage(0, 0, 0.0, True, key) if cached else CallUsage(
             completion.tokens_in, completion.tokens_out,
-            spec.cost_usd(self.model, completion.tokens_in, completion.tokens_out))
+            spec.cost_usd(self.model, completion.tokens_in, completion.tokens_out), cache_key=key)
         self.last_usage = {"input_tokens": completion.tokens_in, "output_tokens": completion.tokens_out}
         self.last_text = completion.text
         return completion.text
 
-    async def _complete(self, request: ChatRequest) -> tuple[Completion, bool]:
+    async def _complete(self, request: ChatRequest) -> tuple[Completion, bool, str]:
         driver = self.driver
         spec = driver.endpoints[self.endpoint_id]
         owner = driver.cache_owner
@@ -74,7 +75,7 @@ class AgentLLM:
         if hit is not None:
             # The sweep's own entry is a call whose step died with its driver: its tokens were never counted.
             return (Completion(hit.text, hit.tokens_in, hit.tokens_out, hit.latency_ms, hit.finish_reason),
-                    hit.origin_run != driver.sweep_id)
+                    hit.origin_run != driver.sweep_id, key)
         completion = await driver.endpoint_call(self.endpoint_id, lambda provider: provider.complete(request),
                                                 cancelled=driver.should_stop)
         entry = ResponseCache(key=key, owner_id=owner, provider=spec.kind, base_url=spec.base_url,
@@ -82,4 +83,4 @@ class AgentLLM:
                               tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
                               latency_ms=completion.latency_ms, origin_run=driver.sweep_id)
         await driver.db(cache_store, entries=[entry])
-        return completion, False
+        return completion, False, key

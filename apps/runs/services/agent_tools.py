@@ -57,7 +57,10 @@ def _add_usage(sweep: Sweep, usage: dict) -> None:
     total["tokens_out"] = total.get("tokens_out", 0) + usage.get("tokens_out", 0)
     total["cost_usd"] = round(total.get("cost_usd", 0) + usage.get("cost_usd", 0), 8)
     total["calls"] = total.get("calls", 0) + (0 if usage.get("cached") or not usage else 1)
-    sweep.request = {**sweep.request, "planner_usage": total}
+    keys = list((sweep.request or {}).get("planner_cache_keys") or [])
+    if usage.get("cache_key") and usage["cache_key"] not in keys:  # the experiment's cache clear removes it
+        keys.append(usage["cache_key"])
+    sweep.request = {**sweep.request, "planner_usage": total, "planner_cache_keys": keys}
 
 
 def _record(sweep: Sweep, agent: dict, step: dict) -> None:

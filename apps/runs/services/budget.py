@@ -10,7 +10,9 @@ from django.conf import settings
 from apps.core.errors import InvalidInput
 from apps.core.models import SystemSettings
 from apps.core.types import Id
+from apps.engine.planners import planner_for
 from apps.runs.services.estimate import Estimate, plan_estimate
+from apps.runs.services.estimate_adaptive import adaptive_estimate
 from apps.runs.services.planning import Plan
 
 OVER_BUDGET = ("pause", "refuse")  # start and pause at the budget (default), or refuse to start
@@ -48,14 +50,16 @@ def budget_fit(*, estimate: Estimate, budget_tokens: int | None, budget_usd: Dec
     short_tokens = max(0, need - tokens) if tokens is not None else 0
     short_usd = round(max(0.0, cost - usd), 6) if usd is not None else 0.0
     messages, field = [], ""
+    # An adaptive sweep's expected spend is its planner using every configuration and round it may.
+    subject = "This sweep, using all it may," if estimate.adaptive else "This sweep"
     whose = "the server's limit per sweep" if tokens is not None and tokens == server and tokens != budget_tokens \
         else "budget"
     if short_tokens:
-        messages.append(f"This sweep needs ≈ {need:,} tokens (up to {most:,}); {whose} {tokens:,}: "
+        messages.append(f"{subject} needs ≈ {need:,} tokens (up to {most:,}); {whose} {tokens:,}: "
                         f"{short_tokens:,} short.")
         field = "budget_tokens"
     if short_usd:
-        messages.append(f"This sweep costs ≈ ${cost:,.4f} (up to ${cost_most:,.4f}); budget ${usd:,.4f}: "
+        messages.append(f"{subject} costs ≈ ${cost:,.4f} (up to ${cost_most:,.4f}); budget ${usd:,.4f}: "
                         f"${short_usd:,.4f} short.")
         field = field or "budget_usd"
     if not messages and ((tokens is not None and most > tokens) or (usd is not None and cost_most > usd)):
@@ -77,17 +81,25 @@ def budget_checked(*, over_budget: str) -> bool:
     return over_budget == "refuse" or bool(server_token_limit())
 
 
+def sweep_estimate(*, plan: Plan, owner_id: Id, configurations: int | None = None) -> Estimate:
+    """The estimate of a planned sweep: every call of a grid or random plan; an adaptive one's bounds
+    (`configurations`: the most it may run, of which the plan is the first batch or none)."""
+    planner = planner_for(plan.kind)
+    if planner is not None and planner.adaptive:
+        return adaptive_estimate(plan=plan, owner_id=owner_id, configurations=configurations)
+    return plan_estimate(plan=plan, owner_id=owner_id)
+
+
 def plan_budget_require(*, plan: Plan, owner_id: Id, over_budget: str, budget_tokens: int | None,
                         budget_usd: Decimal | None, configurations: int | None = None) -> None:
     """At a start: refuse a plan over the server's token limit, and over the sweep's budgets with "refuse".
 
-    `configurations`: a guided sweep's whole budget of configurations, of which the plan is the first batch.
+    `configurations`: an adaptive sweep's whole budget of configurations, of which the plan is the first batch.
     """
-    if not budget_checked(over_budget=over_budget) or not plan.runs:
+    adaptive = getattr(planner_for(plan.kind), "adaptive", False)
+    if not budget_checked(over_budget=over_budget) or not (plan.runs or adaptive):
         return
-    estimate = plan_estimate(plan=plan, owner_id=owner_id)
-    if configurations and configurations > len(plan.runs):
-        estimate = estimate.scaled(configurations / len(plan.runs))
+    estimate = sweep_estimate(plan=plan, owner_id=owner_id, configurations=configurations)
     refuse = over_budget == "refuse"
     budget_require(estimate=estimate, budget_tokens=budget_tokens if refuse else None,
                    budget_usd=budget_usd if refuse else None)

@@ -36,22 +36,15 @@ class Estimate:
     tokens_out_range: dict = field(default_factory=lambda: _range(0, 0, 0))
     cost_usd_range: dict = field(default_factory=lambda: {"low": 0.0, "expected": 0.0, "high": 0.0})
     calibration: list[dict] = field(default_factory=list)  # per (endpoint, model): where its numbers come from
+    # An adaptive sweep decides as it goes: the runs and stage calls it makes at least and at most (`runs` and
+    # `calls` are the most), and its planner's own LLM calls (a proposer's, an agent's), included in the totals.
+    adaptive: bool = False
+    runs_range: dict | None = None  # {low, high}
+    calls_range: dict | None = None
+    planner: dict | None = None  # {calls: {low, high}, tokens: {low, expected, high}, cost_usd_range}
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-    def scaled(self, factor: float) -> Estimate:
-        """The estimate of `factor` times as many runs like these (a guided sweep's whole budget of configurations)."""
-        def scale(values: dict, digits: int | None = None) -> dict:
-            return {k: round(v * factor, digits) if digits else round(v * factor) for k, v in values.items()}
-
-        return Estimate(
-            runs=round(self.runs * factor), calls=round(self.calls * factor),
-            cached_calls=round(self.cached_calls * factor), uncached_calls=round(self.uncached_calls * factor),
-            tokens_in=round(self.tokens_in * factor), tokens_out=round(self.tokens_out * factor),
-            cost_usd=round(self.cost_usd * factor, 6), tokens=scale(self.tokens),
-            tokens_in_range=scale(self.tokens_in_range), tokens_out_range=scale(self.tokens_out_range),
-            cost_usd_range=scale(self.cost_usd_range, 6), calibration=self.calibration)
 
 
 class _Prompts:
@@ -131,20 +124,26 @@ class _Paid:
         return self.fillers[(index, chars)]
 
 
-def plan_estimate(*, plan: Plan, owner_id: Id) -> Estimate:
-    """Walk every call; a call is free when it (and so everything it depends on) is in the owner's cache."""
+def plan_estimate(*, plan: Plan, owner_id: Id, use_cache: bool = True) -> Estimate:
+    """Walk every call; a call is free when it (and so everything it depends on) is in the owner's cache.
+    Without `use_cache`, every call is priced as if none were (the upper end of an adaptive sweep)."""
     with gc_paused():  # 10⁵ chains of acyclic tuples: the collector would rescan them and the plan again and again
-        return _estimate(plan, owner_id=owner_id)
+        return _estimate(plan, owner_id=owner_id, use_cache=use_cache)
 
 
-def _token_models(plan: Plan, specs: dict, owner_id: Id) -> dict[tuple[str, str], TokenModel]:
-    pairs = {(str(stage["endpoint"]), stage["model"]) for run in plan.runs for stage in run.config["stages"]}
+def token_models(pairs: set[tuple[str, str]], specs: dict, owner_id: Id) -> dict[tuple[str, str], TokenModel]:
+    """The token model of each (endpoint id, model), from the owner's history of it: one query for all."""
     target = {pair: (specs[pair[0]].kind, specs[pair[0]].base_url, pair[1]) for pair in pairs}
     histories = history_for(owner_id=owner_id, targets=target.values())
     return {pair: TokenModel(histories.get(target[pair])) for pair in pairs}
 
 
-def _calibration(models: dict[tuple[str, str], TokenModel]) -> list[dict]:
+def _token_models(plan: Plan, specs: dict, owner_id: Id) -> dict[tuple[str, str], TokenModel]:
+    pairs = {(str(stage["endpoint"]), stage["model"]) for run in plan.runs for stage in run.config["stages"]}
+    return token_models(pairs, specs, owner_id)
+
+
+def calibration_entries(models: dict[tuple[str, str], TokenModel]) -> list[dict]:
     shown = []
     for (endpoint, model), tokens in sorted(models.items()):
         history = tokens.history
@@ -159,11 +158,11 @@ def _calibration(models: dict[tuple[str, str], TokenModel]) -> list[dict]:
     return shown
 
 
-def _estimate(plan: Plan, *, owner_id) -> Estimate:
+def _estimate(plan: Plan, *, owner_id, use_cache: bool = True) -> Estimate:
     specs = endpoint_specs_for_configs([run.config for run in plan.runs])
     models = _token_models(plan, specs, owner_id)
     est = Estimate(runs=len(plan.runs), calls=plan.calls, cached_calls=0, uncached_calls=0,
-                   tokens_in=0, tokens_out=0, cost_usd=0.0, calibration=_calibration(models))
+                   tokens_in=0, tokens_out=0, cost_usd=0.0, calibration=calibration_entries(models))
     # Keys are built as the pipeline builds them (`call_cache_key`), from parts rendered once each.
     keys = CallKeys(owner=str(owner_id))
     prompts, params, paid = _Prompts(plan.items), _Params(keys), _Paid(specs, models)
@@ -176,7 +175,7 @@ def _estimate(plan: Plan, *, owner_id) -> Estimate:
     for index in range(stage_count):
         keyed = {}
         for position, (stages, item, repeat, earlier, embedded) in enumerate(chains):
-            if not embedded:
+            if not embedded and use_cache:
                 stage = stages[index]
                 spec = specs[str(stage["endpoint"])]
                 keyed[position] = keys.key(provider=spec.kind, base_url=spec.base_url, model=stage["model"],

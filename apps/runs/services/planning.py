@@ -52,6 +52,7 @@ class Plan:
     base: dict = field(default_factory=dict)
     limit: int = 0
     points: list[dict] | None = None  # drawn, not yet turned into runs (a deferred plan)
+    options: dict = field(default_factory=dict)  # the planner's options, validated (defaults filled in)
 
     @property
     def calls(self) -> int:
@@ -211,7 +212,7 @@ def sweep_plan(
         raise InvalidInput(errors={exc.field: [message]}) from exc
     _option_endpoints_check(planner, experiment)
     plan = Plan(kind=kind, items=items, repeats=repeats, parameter_space=parameter_space,
-                base={"stages": experiment.pipeline_stages}, limit=limit)
+                base={"stages": experiment.pipeline_stages}, limit=limit, options=planner.options)
     plan.note = getattr(points, "note", "") or ""
     plan.state = getattr(points, "state", None)
     if deferred:

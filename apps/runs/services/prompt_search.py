@@ -165,6 +165,9 @@ def round_record(*, sweep_id: Id, proposal: Proposal, reply: CallResult | None, 
         told = set(sweep.request["guided"]["told"])
         extra = {}
         if reply is not None:
+            known = list(sweep.request.get("planner_cache_keys") or [])
+            if reply.cache_key and reply.cache_key not in known:  # the experiment's cache clear removes it
+                extra["planner_cache_keys"] = [*known, reply.cache_key]
             if fresh:
                 recording.calls_cache_store(owner_id=cache_owner, calls=[(str(sweep.pk), endpoint, reply)])
             if counted:

@@ -106,14 +106,24 @@ def experiment_fork(*, user: User, run: Run, parameter_space: list, name: str | 
     return fork
 
 
-def cache_invalidate(*, owner_id: Id, runs: QuerySet[Run]) -> int:
-    """Delete `owner_id`'s cached responses behind these runs' calls; the next sweep pays for them again."""
+def cache_invalidate(*, owner_id: Id, runs: QuerySet[Run], sweeps: QuerySet[Sweep] | None = None) -> int:
+    """Delete `owner_id`'s cached responses behind these runs' calls, and behind the planner calls (a
+    proposer's, an agent's) of these `sweeps`; the next sweep pays for them again."""
     keys = set(StageResult.objects.filter(run__in=runs).exclude(cache_key="").values_list("cache_key", flat=True))
+    origins = []
+    for sweep_id, request in (sweeps.values_list("pk", "request") if sweeps is not None else []):
+        # The entries a sweep's planner stored name the sweep as their origin; the ones it read from
+        # another sweep's calls are known by their keys only.
+        origins.append(str(sweep_id))
+        keys.update((request or {}).get("planner_cache_keys") or [])
     deleted = 0
     keys_list = list(keys)
     for start in range(0, len(keys_list), 500):
         chunk = keys_list[start : start + 500]
         deleted += ResponseCache.objects.filter(owner_id=owner_id, key__in=chunk).delete()[0]
+    for start in range(0, len(origins), 500):
+        chunk = origins[start : start + 500]
+        deleted += ResponseCache.objects.filter(owner_id=owner_id, origin_run__in=chunk).delete()[0]
     return deleted
 
 
@@ -124,7 +134,8 @@ def cache_invalidate_run(*, run: Run) -> int:
 
 
 def cache_invalidate_experiment(*, experiment: Experiment) -> int:
-    deleted = cache_invalidate(owner_id=experiment.project.owner_id, runs=Run.objects.filter(experiment=experiment))
+    deleted = cache_invalidate(owner_id=experiment.project.owner_id, runs=Run.objects.filter(experiment=experiment),
+                               sweeps=Sweep.objects.filter(experiment=experiment))
     event_emit(kind=Kind.CACHE_INVALIDATED, experiment=experiment, payload={"entries": deleted,
                                                                             "at": timezone.now().isoformat()})
     return deleted

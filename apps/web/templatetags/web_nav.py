@@ -15,6 +15,8 @@ NAV = [
     ("Dashboard", "web:dashboard", "all"),
     ("Projects", "web:projects", "all"),
     ("Endpoints", "web:endpoints", "user"),
+    ("Deployments", "web:deployments", "user"),
+    ("Analytics", "web:analytics", "user"),
     ("Webhooks", "web:webhooks", "user"),
     ("API keys", "accounts:api_keys", "user"),
     ("Settings", "web:settings", "admin"),

@@ -26,6 +26,7 @@ from apps.runs.driver import sweep_drive
 from apps.runs.models import Run, StageResult
 from apps.runs.services.ratings import run_rate
 from apps.runs.services.sweeps import sweep_start
+from apps.web.tests.deployment_world import DeploymentWorld, deployments_build
 from apps.webhooks.models import WebhookConfig, WebhookDelivery
 from apps.webhooks.outbox import delivery_test_create
 from apps.webhooks.services import webhook_create
@@ -49,6 +50,7 @@ class World:
     webhook: WebhookConfig
     delivery: WebhookDelivery  # a test event that failed: it may be redelivered
     other_project: Project
+    deployments: DeploymentWorld | None = None  # the owner's deployment, versions and A/B test
 
     def user(self, role: str) -> User | None:
         return {"owner": self.owner, "other": self.other, "admin": self.admin}.get(role)
@@ -100,7 +102,8 @@ def world_build(fake_llm) -> World:
     Endpoint.objects.create(owner=other, label="theirs", base_url="http://127.0.0.1:9/v1")
     return World(admin=admin, owner=owner, other=other, project=project, endpoint=endpoint, spare=spare,
                  finished=finished, active=active, best=runs[0], runner_up=runs[1], webhook=webhook,
-                 delivery=delivery, other_project=other_project)
+                 delivery=delivery, other_project=other_project,
+                 deployments=deployments_build(owner=owner, endpoint=endpoint))
 
 
 @pytest.fixture(name="world", scope="module")

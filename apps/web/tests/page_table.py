@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from apps.deployments.services.abtests import ab_test_start
 from apps.runs.models import Run, Sweep
 from apps.runs.services.agent_tools import review_request
 from apps.runs.services.runs import run_set_approval
@@ -100,6 +101,28 @@ def picker(w: World) -> dict:
 
 def models_query(w: World) -> dict:
     return {"endpoint": w.endpoint.pk, "list": "stage-0-models"}
+
+
+def deployment(w: World) -> dict:
+    return {"deployment_id": w.deployments.deployment.pk}
+
+
+def draft_test(w: World) -> dict:
+    return {"ab_test_id": w.deployments.draft.pk}
+
+
+def spare_version(w: World) -> dict:
+    return {"version_id": w.deployments.spare.pk}
+
+
+def ab_started(w: World) -> None:
+    ab_test_start(ab_test=w.deployments.draft)
+
+
+def ab_test_form(w: World, client) -> dict:
+    """The new A/B test form with the spare version weighted beside the (pre-weighted) active one."""
+    data = form_on("deployment_abtests", deployment, name="Matrix test")(w, client)
+    return {**data, f"weight_{w.deployments.spare.pk}": "50"}
 
 
 def form_on(page: str, kwargs: Build = lambda w: {}, *, action: str | None = None, **overrides) -> Callable:
@@ -217,7 +240,36 @@ ROUTES: dict[str, Route] = {
     "webhook_redeliver": Route(lambda w: {**webhook(w), "delivery_id": w.delivery.pk}, access=USER, get=False,
                                owned=True, post=lambda w, c: {}),
     "webhook_delete": Route(webhook, access=USER, owned=True, post=lambda w, c: {}),
+    "analytics": Route(access=USER, query=lambda w: {"window": "all"}, partials=parts("analytics-report")),
     "settings": Route(access=ADMIN, post=form_on("settings", max_concurrent_runs="3")),
+    "deployments": Route(access=USER, partials=parts("deployment-list")),
+    "deployment_create": Route(access=USER, post=form_on("deployment_create", name="Matrix deployment",
+                                                         model="fake-chat")),
+    "deployment_models": Route(query=lambda w: {"endpoint": w.endpoint.pk}, access=USER, owned=True, page=False,
+                               fragment="deployment-models"),
+    "deployment": Route(deployment, access=USER, owned=True, partials=parts("deployment-keys"),
+                        post=form_on("deployment", deployment, description="Changed by the matrix")),
+    "deployment_delete": Route(deployment, access=USER, owned=True, post=lambda w, c: {}),
+    "deployment_key_create": Route(deployment, access=USER, get=False, owned=True,
+                                   post=lambda w, c: {"key-name": "matrix key"}),
+    "deployment_key_revoke": Route(lambda w: {**deployment(w), "key_id": w.deployments.key.pk}, access=USER,
+                                   get=False, owned=True, post=lambda w, c: {}),
+    "deployment_versions": Route(deployment, access=USER, owned=True, partials=parts("version-list"),
+                                 post=form_on("deployment_versions", deployment, system_prompt="From the matrix.")),
+    "deployment_abtests": Route(deployment, access=USER, owned=True, partials=parts("abtest-list"),
+                                post=ab_test_form),
+    "version": Route(lambda w: {"version_id": w.deployments.candidate.pk}, access=USER, owned=True),
+    "version_activate": Route(spare_version, access=USER, get=False, owned=True, post=lambda w, c: {}),
+    "version_delete": Route(spare_version, access=USER, owned=True, post=lambda w, c: {}),
+    "abtest": Route(draft_test, access=USER, owned=True, partials=parts("abtest-metrics")),
+    "abtest_start": Route(draft_test, access=USER, get=False, owned=True, post=lambda w, c: {}),
+    "abtest_pause": Route(draft_test, access=USER, get=False, owned=True, post=lambda w, c: {}, prepare=ab_started),
+    "abtest_complete": Route(draft_test, access=USER, get=False, owned=True, post=lambda w, c: {},
+                             prepare=ab_started),
+    "run_promote": Route(best, access=USER, owned=True, prepare=lambda w: run_set_approval(
+        run=w.best, approval=Run.Approval.APPROVED), post=lambda w, c: {
+            "deployment": str(w.deployments.deployment.pk), "stage": "0", "description": "",
+            "control_weight": "50", "new_weight": "50"}),
 }
 
 GETS = sorted(name for name, route in ROUTES.items() if route.get)

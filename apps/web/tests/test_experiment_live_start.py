@@ -40,11 +40,12 @@ def test_an_estimate_with_a_bad_option_says_what_to_fix(client, owner, runnable)
     assert "No estimate until this is fixed" in html and "Unknown sample item id(s): nope" in html
 
 
-def test_a_guided_sweep_has_no_estimate_up_front(client, owner, runnable):
+def test_a_guided_sweep_is_estimated_for_its_n_configurations(client, owner, runnable):
     client.force_login(owner)
     html = htmx(client, url("experiment_estimate", runnable) + "?type=guided&n=4",
                 target="experiment-estimate").content.decode()
-    assert "no estimate up front" in html and "Start the sweep" in html
+    assert "<dt>Runs</dt><dd>4</dd>" in html and "plans as it goes from the scores" in html
+    assert "Start 4 runs" in html
 
 
 def test_the_estimate_is_the_owners_only(client, other_user, runnable):

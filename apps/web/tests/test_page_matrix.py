@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db
 def snapshot() -> dict[str, list[str]]:
     """Every row of the project's own tables, as text (sessions and login attempts left out)."""
     labels = {"accounts", "core", "endpoints", "projects", "experiments", "activity", "runs", "exports",
-              "webhooks", "instance"}
+              "webhooks", "deployments", "instance"}
     rows = {}
     for model in apps.get_models():
         if model._meta.app_label in labels:

@@ -161,11 +161,12 @@ def test_refuse_over_budget_keeps_the_sweep_from_starting_and_says_by_how_much(c
     assert Sweep.objects.get(experiment=runnable).budget_tokens == 10
 
 
-def test_an_adaptive_type_has_no_estimate_but_names_itself(client, owner, runnable):
+def test_an_adaptive_type_is_estimated_with_its_own_options(client, owner, runnable):
     client.force_login(owner)
     html = htmx(client, url("experiment_estimate", runnable) + "?type=halving&halving_eta=3",
                 target="experiment-estimate").content.decode()
-    assert "A halving sweep plans as it goes" in html and "no estimate up front" in html
+    assert "plans as it goes from the scores" in html and "<dt>Calls</dt>" in html
+    assert "No estimate until this is fixed" not in html
 
 
 def test_another_users_start_with_options_is_a_404_and_a_guest_sees_no_start_panel(

@@ -16,7 +16,6 @@ from apps.activity.kinds import Kind
 from apps.activity.selectors import timeline_for_experiment
 from apps.core.errors import Conflict, ServiceError, form_add_service_errors
 from apps.endpoints.selectors import endpoint_list
-from apps.engine.planners import PLANNERS
 from apps.experiments.models import Experiment
 from apps.experiments.selectors import experiment_get
 from apps.runs.selectors import sweep_get
@@ -45,7 +44,8 @@ STEERING = {"pause": (sweeps.sweep_pause, "Sweep paused: runs in flight finish, 
 @require_GET
 def experiment_live(request: HttpRequest, experiment_id) -> HttpResponse:
     experiment = experiment_get(user=request.user, experiment_id=experiment_id)
-    return render_page(request, LIVE, _page_context(request, experiment), partials=PARTIALS)
+    context = _page_context(request, experiment, part=_part(request, PARTIALS))
+    return render_page(request, LIVE, context, partials=PARTIALS)
 
 
 @login_required
@@ -55,16 +55,15 @@ def experiment_estimate(request: HttpRequest, experiment_id) -> HttpResponse:
     here, so its CSRF token never lands in a URL."""
     experiment = experiment_get(user=request.user, experiment_id=experiment_id)
     form = _sweep_form(request, experiment, request.POST if request.method == "POST" else request.GET)
-    dry_run, guided = None, False
+    dry_run = None
     if form.is_valid():
-        guided = PLANNERS.get(form.cleaned_data["type"]).adaptive  # it plans as it goes: nothing to estimate
         try:
-            dry_run = None if guided else _dry_run(request, experiment, form)
+            dry_run = _dry_run(request, experiment, form)
         except ServiceError as exc:
             form.option_errors_named(exc)
             form_add_service_errors(form, exc, fields=SERVICE_FIELDS)
-    context = _page_context(request, experiment, sweep_form=form, dry_run=dry_run, guided=guided,
-                            estimate_errors=form.errors)
+    context = _page_context(request, experiment, part=_part(request, ("experiment-estimate",)), sweep_form=form,
+                            dry_run=dry_run, estimate_errors=form.errors)
     return render_page(request, LIVE, context, partials=("experiment-estimate",))
 
 
@@ -194,7 +193,8 @@ def _redirect(request: HttpRequest, experiment: Experiment, data: dict[str, Any]
 def _dry_run(request: HttpRequest, experiment: Experiment, form: SweepForm) -> DryRun:
     space = sweep_space_resolve(user=request.user, experiment=experiment, parameter_space=None)
     return sweep_dry_run(experiment=experiment, parameter_space=space, budget_tokens=form.cleaned_data["budget_tokens"],
-                         budget_usd=form.cleaned_data["budget_usd"], **form.plan_options())
+                         budget_usd=form.cleaned_data["budget_usd"], batch=form.cleaned_data["batch"],
+                         options=form.planner_options(), **form.plan_options())
 
 
 def _sweep_form(request: HttpRequest, experiment: Experiment, data=None, **kwargs) -> SweepForm:
@@ -221,13 +221,29 @@ def _timeline_context(request: HttpRequest, experiment: Experiment) -> dict[str,
             "timeline_query": f"kind={kind}" if kind else ""}
 
 
-def _page_context(request: HttpRequest, experiment: Experiment, **extra) -> dict[str, Any]:
-    context = {**_progress_context(request, experiment), **_timeline_context(request, experiment),
-               **leaderboard_context(request=request, experiment=experiment),
-               "chart_deferred": True, **extra}  # the chart loads after the page (web:experiment_chart)
-    progress = context["progress"]
+def _part(request: HttpRequest, partials: tuple[str, ...]) -> str | None:
+    """The partial render_page will answer with (htmx, not boosted), or None for the whole page."""
+    if request.htmx and not request.htmx.boosted:
+        return request.htmx.target if request.htmx.target in partials else partials[0]
+    return None
+
+
+def _page_context(request: HttpRequest, experiment: Experiment, *, part: str | None = None,
+                  **extra) -> dict[str, Any]:
+    """The live view's context; for one `part` (an htmx request for a region, e.g. the start panel a push
+    asks for) only what that region renders, not the leaderboard and timeline of the whole page."""
+    whole = part is None
+    context: dict[str, Any] = {"experiment": experiment, "can_write": request.user.is_authenticated}
+    if whole or part in ("experiment-progress", "experiment-start"):
+        context.update(_progress_context(request, experiment))
+    if whole or part == "experiment-timeline":
+        context.update(_timeline_context(request, experiment))
+    if whole:  # the chart loads after the page (web:experiment_chart)
+        context.update(leaderboard_context(request=request, experiment=experiment), chart_deferred=True)
+    context.update(extra)
+    progress = context.get("progress")
     # The start panel while no sweep is queued, running or paused (a paused one is steered, not replaced).
-    if context["can_write"] and not (progress and progress.active):
+    if (whole or part == "experiment-start") and context["can_write"] and not (progress and progress.active):
         if "sweep_form" not in context:
             context["sweep_form"] = _sweep_form(request, experiment, initial={"repeats": experiment.repeats})
     return context

@@ -1,0 +1,92 @@
+"""Gateway request metrics: the batch insert behind the gateway's writer, and user feedback on a request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+
+from apps.core.errors import InvalidInput, NotFound
+from apps.core.ids import canonical_uuid
+from apps.deployments.models import AbTest, AbVariant, Deployment, GatewayRequest, PromptVersion
+from apps.deployments.success import request_success
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+# What `error` says when the upstream answered but the reply had no content: a failure by the
+# "non-empty response" rule, and how feedback_record knows the reply was empty without storing it.
+EMPTY_REPLY = "empty response"
+_OPTIONAL_FKS = (("version_id", PromptVersion), ("ab_test_id", AbTest), ("variant_id", AbVariant))
+
+
+def _insert(rows: Sequence[dict[str, Any]]) -> None:
+    with transaction.atomic():  # foreign keys are checked at commit: a violation raises in here
+        GatewayRequest.objects.bulk_create([GatewayRequest(**row) for row in rows], batch_size=500)
+
+
+def _existing(model: type, ids: set) -> set[str]:
+    return {str(pk) for pk in model.objects.filter(pk__in=ids).values_list("pk", flat=True)} if ids else set()
+
+
+def _without_dangling(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of deployments that still exist, with links to versions/tests deleted meanwhile cleared."""
+    deployments = _existing(Deployment, {row["deployment_id"] for row in rows})
+    kept = [dict(row) for row in rows if str(row["deployment_id"]) in deployments]
+    for field, model in _OPTIONAL_FKS:
+        alive = _existing(model, {row[field] for row in kept if row.get(field)})
+        for row in kept:
+            if row.get(field) and str(row[field]) not in alive:
+                row[field] = None
+    return kept
+
+
+def gateway_requests_record(*, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert one GatewayRequest per row (model field names, `*_id` for links) in one transaction.
+
+    A version pruned or a deployment deleted between the request and this flush must not cost the rest
+    of the batch: on an integrity error the dangling links are cleared (rows of deleted deployments
+    dropped) and the insert retried once. Returns the number of rows stored.
+    """
+    if not rows:
+        return 0
+    try:
+        _insert(rows)
+        return len(rows)
+    except IntegrityError:
+        kept = _without_dangling(rows)
+        _insert(kept)
+        return len(kept)
+
+
+def feedback_record(*, request_id: Any, helpful: Any, deployment: Deployment | None = None,
+                    user: User | None = None) -> GatewayRequest:
+    """Record whether a gateway reply was helpful and recompute its success under the test's criteria.
+
+    Scoped to `deployment` (a gateway key) or to `user`'s deployments; anyone else's request is NotFound.
+    A request is written by the gateway's batch writer within about a second of its reply; before that
+    it is NotFound too.
+    """
+    if not isinstance(helpful, bool):
+        raise InvalidInput.field("helpful", "Must be true or false.")
+    pk = canonical_uuid(request_id) if isinstance(request_id, str) else None
+    if pk is None:
+        raise InvalidInput.field("request_id", "Must be the X-PromptLooper-Request-Id of a gateway reply.")
+    rows = GatewayRequest.objects.select_related("ab_test").filter(request_id=pk)
+    if deployment is not None:
+        rows = rows.filter(deployment=deployment)
+    elif user is not None and user.is_authenticated:
+        rows = rows.filter(deployment__owner=user)
+    else:
+        rows = rows.none()
+    row = rows.first()
+    if row is None:
+        raise NotFound("No such gateway request.")
+    criteria = row.ab_test.success_criteria if row.ab_test else None
+    # The reply itself is not stored: `error` is empty exactly when the upstream answered with content.
+    row.helpful = helpful
+    row.success = request_success(criteria=criteria, status_code=row.status_code,
+                                  text="" if row.error else "(reply)", helpful=helpful)
+    GatewayRequest.objects.filter(pk=row.pk).update(helpful=row.helpful, success=row.success)
+    return row
