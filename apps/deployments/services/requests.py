@@ -82,7 +82,8 @@ def feedback_record(*, request_id: Any, helpful: Any, deployment: Deployment | N
         rows = rows.none()
     row = rows.first()
     if row is None:
-        raise NotFound("No such gateway request.")
+        raise NotFound("No such gateway request. A reply's metrics row is written within about 0.2 s of the reply: "
+                       "retry if you have only just received it.")
     criteria = row.ab_test.success_criteria if row.ab_test else None
     # The reply itself is not stored: `error` is empty exactly when the upstream answered with content.
     row.helpful = helpful

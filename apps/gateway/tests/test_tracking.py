@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from apps.deployments.models import PromptVersion
+from apps.deployments.services.versions import version_create
 from apps.gateway.tests.builders import chat, deployment_for, post
 
 
@@ -35,3 +36,21 @@ def test_without_auto_tracking_a_new_prompt_changes_nothing(gateway, owner, fake
     assert response.headers["x-promptlooper-version"] == "1"
     assert deployment.versions.count() == 1
     assert fake_llm.stats.last_body["messages"][0]["content"] == "Be concise."
+
+
+def test_pruning_keeps_the_active_version_and_the_gateway_goes_on_serving_it(gateway, owner, fake_llm):
+    deployment, key = deployment_for(owner, fake_llm, prompt="P1", auto_track=True, max_versions=3)
+    for prompt in ("P2", "P3", "P4"):  # prepared by hand: inactive; above 3 the oldest inactive (v2) goes
+        version_create(deployment=deployment, system_prompt=prompt)
+
+    served = post(gateway, key, chat(user="a"))
+
+    assert sorted(deployment.versions.values_list("number", flat=True)) == [1, 3, 4]
+    assert served.headers["x-promptlooper-version"] == "1"
+    assert fake_llm.stats.last_body["messages"][0]["content"] == "P1"
+
+    tracked = post(gateway, key, chat(system="P5", user="b"))  # tracked and activated: v1 is now the oldest inactive
+
+    assert tracked.headers["x-promptlooper-version"] == "5"
+    assert sorted(deployment.versions.values_list("number", flat=True)) == [3, 4, 5]
+    assert deployment.versions.get(is_active=True).number == 5
