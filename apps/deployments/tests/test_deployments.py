@@ -8,6 +8,7 @@ from apps.deployments.models import AbTest, AbVariant, Deployment, DeploymentKey
 from apps.deployments.selectors.deployments import (
     deployment_active_version,
     deployment_get,
+    deployment_rows,
     deployments_for,
     version_get,
     versions_for,
@@ -121,3 +122,18 @@ def test_the_active_version_is_the_first_one_until_another_is_activated(owner):
     first = make_version(deployment, "one")
     make_version(deployment, "two")
     assert deployment_active_version(deployment=deployment) == first
+
+
+def test_a_list_of_deployments_shows_each_ones_active_version_in_three_queries_however_many(
+        owner, django_assert_max_num_queries):
+    endpoint = make_endpoint(owner)
+    deployments = [make_deployment(owner, name=f"bot-{n}", endpoint=endpoint) for n in range(6)]
+    for n, deployment in enumerate(deployments[:4]):
+        make_version(deployment, f"Prompt {n}.")
+
+    with django_assert_max_num_queries(3):
+        rows = deployment_rows(deployments=deployments)
+
+    assert [row.active.system_prompt if row.active else None for row in rows] == [
+        "Prompt 0.", "Prompt 1.", "Prompt 2.", "Prompt 3.", None, None]
+    assert all(row.requests_24h == 0 and row.ab_test is None for row in rows)

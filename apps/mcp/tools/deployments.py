@@ -219,7 +219,8 @@ def list_deployments(call: Call, args: ListDeploymentsArgs) -> DeploymentList:
     qs = selectors.deployments_for(user=call.user)
     if args.search:
         qs = qs.filter(name__icontains=args.search)
-    rows = [deployment_out(d, selectors.deployment_active_version(deployment=d)) for d in qs[:LIST_LIMIT]]
+    rows = [deployment_out(row.deployment, row.active)
+            for row in selectors.deployment_rows(deployments=list(qs[:LIST_LIMIT]))]
     return DeploymentList(count=qs.count(), deployments=rows)
 
 

@@ -3,18 +3,14 @@ shown once, a curl snippet); never a guest's: a deployment names an endpoint and
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.ids import canonical_uuid
-from apps.deployments.models import AbTest, Deployment, GatewayRequest, PromptVersion
+from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployments as selectors
 from apps.deployments.services import deployments as services
 from apps.deployments.services.keys import deployment_key_create, deployment_key_revoke
@@ -31,23 +27,8 @@ DETAIL = "web/deployments/detail.html"
 @require_GET
 def deployment_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.deployments_for(user=request.user))
-    page.object_list = _list_rows(list(page.object_list))
+    page.object_list = selectors.deployment_rows(deployments=list(page.object_list))
     return render_page(request, "web/deployments/list.html", {"page": page}, partials=["deployment-list"])
-
-
-def _list_rows(deployments: list[Deployment]) -> list[dict]:
-    """Each listed deployment with its active version, its live A/B test and its last day's requests (3 queries)."""
-    ids = [deployment.pk for deployment in deployments]
-    active = {v.deployment_id: v for v in PromptVersion.objects.filter(deployment_id__in=ids, is_active=True)}
-    live = [AbTest.Status.RUNNING, AbTest.Status.PAUSED]
-    # Oldest first, so a deployment's newest live test is the one kept.
-    tests = {t.deployment_id: t for t in AbTest.objects.filter(deployment_id__in=ids, status__in=live)
-             .order_by("created_at")}
-    since = timezone.now() - timedelta(hours=24)
-    counts = dict(GatewayRequest.objects.filter(deployment_id__in=ids, created_at__gte=since).order_by()
-                  .values_list("deployment_id").annotate(n=Count("id")).values_list("deployment_id", "n"))
-    return [{"deployment": d, "active": active.get(d.pk), "ab_test": tests.get(d.pk),
-             "requests_24h": counts.get(d.pk, 0)} for d in deployments]
 
 
 @login_required
