@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import secrets
 import time
 import uuid
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -33,6 +35,7 @@ from apps.gateway import replies
 from apps.gateway.forward import Outcome, forward
 from apps.gateway.prompts import BadRequest, caller_system_prompt, check_body, upstream_body
 from apps.gateway.recorder import Recorder
+from apps.gateway.sse import token_count
 from apps.gateway.tracking import track_prompt
 
 T = TypeVar("T")
@@ -41,6 +44,9 @@ CHAT_PATH = "/gateway/v1/chat/completions"
 MODELS_PATH = "/gateway/v1/models"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_SESSION_CHARS = 200
+MAX_JSON_DEPTH = 64  # deeper bodies are refused: the upstream request is encoded again, deeper in the stack
+MAX_COST_USD = Decimal("999999.99999999")  # GatewayRequest.cost_usd: 14 digits, 8 after the point
+MAX_REFUSED_PROMPTS = 1000  # per routing table: system prompts auto-tracking refused, not asked again
 READER_THREADS = 4
 MAX_CONNECTIONS = 512
 
@@ -119,9 +125,41 @@ async def _read_body(receive) -> bytes | None:
             return bytes(body)
 
 
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests objects/arrays more than `limit` levels deep (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _parse(raw: bytes) -> Any:
+    """The body's JSON (ValueError if it is none), BadRequest if it nests deeper than MAX_JSON_DEPTH."""
+    too_deep = BadRequest(f"The body nests JSON more than {MAX_JSON_DEPTH} levels deep.")
+    try:
+        value = json.loads(raw)
+    except RecursionError:  # `[[[[…`: the decoder recurses once per level
+        raise too_deep from None
+    if isinstance(value, dict | list) and _nested_deeper_than(value, MAX_JSON_DEPTH):
+        raise too_deep
+    return value
+
+
 def _bearer(headers: dict[str, str]) -> str:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON)
+        return False
+    return True
 
 
 class Gateway:
@@ -130,6 +168,8 @@ class Gateway:
     def __init__(self) -> None:
         self.db = DbThreads()
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = weakref.WeakKeyDictionary()
+        # deployment id -> (the table's stamp and load time, digests of system prompts tracking refused)
+        self._refused: dict[str, tuple[tuple, set[str]]] = {}
 
     def state(self) -> LoopState:
         loop = asyncio.get_running_loop()
@@ -196,7 +236,7 @@ class Gateway:
             return await replies.send_error(send, 413, f"The request body is larger than {MAX_BODY_BYTES} bytes.",
                                             type_="invalid_request_error", code="body_too_large")
         try:
-            body = check_body(json.loads(raw))
+            body = check_body(_parse(raw))
             session_id, assigned = self._session(headers, body)
         except (ValueError, BadRequest) as exc:
             param = exc.param if isinstance(exc, BadRequest) else None
@@ -219,15 +259,21 @@ class Gateway:
         keep_usage = isinstance(options, dict) and options.get("include_usage") is True
         state = self.state()
         auto_test = table.ab_test.id if table.ab_test and table.ab_test.auto_complete else None
-        outcome = Outcome(status_code=499, error="the caller went away before the reply was sent")
+        outcome = Outcome()  # filled in by forward as it goes: tokens counted survive a failure midway
         try:
             if table.endpoint_active:
-                outcome = await forward(send, endpoint=table.endpoint, client=state.client(table), body=upstream,
-                                        stream=stream, keep_usage_chunk=keep_usage, headers=out_headers)
+                await forward(send, endpoint=table.endpoint, client=state.client(table), body=upstream,
+                              stream=stream, keep_usage_chunk=keep_usage, headers=out_headers, outcome=outcome)
             else:
-                outcome = Outcome(status_code=503, error="the deployment's endpoint is disabled")
+                outcome.status_code, outcome.error = 503, "the deployment's endpoint is disabled"
                 await replies.send_error(send, 503, "The deployment's endpoint is disabled.", type_="upstream_error",
                                          code="endpoint_disabled", headers=out_headers)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError | OSError):
+                outcome.status_code, outcome.error = 499, "the caller went away before the reply was sent"
+            else:  # a gateway bug: raised on to the server (which logs it); the row says so
+                outcome.status_code, outcome.error = 500, f"gateway error: {type(exc).__name__}"
+            raise
         finally:  # one row per forwarded request, whatever happened
             state.recorder.add(self._row(table, version, variant, session_id, assigned, request_id, upstream["model"],
                                          stream, outcome, started, created_at), auto_complete_test=auto_test)
@@ -237,20 +283,31 @@ class Gateway:
                                                                else "")
         if not session:
             return secrets.token_hex(16), True
-        if len(session) > MAX_SESSION_CHARS or "\x00" in session:
+        if len(session) > MAX_SESSION_CHARS or "\x00" in session or not _encodable(session):
             raise BadRequest(f"The session id (X-Session-Id or 'user') must be at most {MAX_SESSION_CHARS} characters "
-                             f"with no NUL.", "user")
+                             f"of text (no NUL, no lone surrogates).", "user")
         return session, False
+
+    def _refused_for(self, table: RouteTable) -> set[str]:
+        """System prompts auto-tracking refused under this table (too long, NUL…): not sent to the writer again."""
+        stamp = (table.stamp, table.loaded_at)
+        entry = self._refused.get(table.deployment_id)
+        if entry is None or entry[0] != stamp or len(entry[1]) >= MAX_REFUSED_PROMPTS:
+            entry = self._refused[table.deployment_id] = (stamp, set())
+        return entry[1]
 
     async def _route(self, table: RouteTable, body: dict, session_id: str):
         """(version, variant) for this request: the session's A/B arm, else the active (or just tracked) version."""
         version = table.active
         if table.auto_track:
             prompt = caller_system_prompt(body["messages"])
-            if prompt and prompt.strip() and prompt_digest(prompt) not in table.known_prompts:
+            digest = prompt_digest(prompt) if prompt and prompt.strip() else None
+            if digest is not None and digest not in table.known_prompts and digest not in self._refused_for(table):
                 tracked = await self.db.write(lambda: track_prompt(deployment_id=table.deployment_id, prompt=prompt))
                 if tracked is not None:
                     version = tracked
+                else:  # refused (or tracked by another process: its revision bump brings a new table anyway)
+                    self._refused_for(table).add(digest)
         if table.ab_test is None:
             return version, None
         test = table.ab_test
@@ -262,14 +319,18 @@ class Gateway:
         error = outcome.error or ("" if outcome.has_content or outcome.status_code != 200 else EMPTY_REPLY)
         success = request_success(criteria=table.success_criteria, status_code=outcome.status_code,
                                   text="(reply)" if outcome.has_content else "", helpful=None)
-        cost = table.endpoint.cost_usd(model, outcome.tokens_in, outcome.tokens_out)
+        # Upstream's usage figures are not trusted to fit the columns: one row that cannot be stored would
+        # hold back the batch it is in.
+        tokens_in, tokens_out = token_count(outcome.tokens_in), token_count(outcome.tokens_out)
+        cost = table.endpoint.cost_usd(model, tokens_in, tokens_out)
+        cost_usd = min(Decimal(str(round(cost, 8))), MAX_COST_USD) if math.isfinite(cost) and cost > 0 else Decimal(0)
         return dict(
             request_id=request_id, deployment_id=table.deployment_id, version_id=version.id if version else None,
             ab_test_id=table.ab_test.id if variant is not None else None, variant_id=variant.id if variant else None,
             session_id=session_id, session_assigned=assigned, endpoint_id=table.endpoint.id, model=model[:200],
             streamed=stream, status_code=outcome.status_code, success=success, error=error[:500],
-            latency_ms=round((time.perf_counter() - started) * 1000), tokens_in=outcome.tokens_in,
-            tokens_out=outcome.tokens_out, cost_usd=round(cost, 8), created_at=created_at,
+            latency_ms=round((time.perf_counter() - started) * 1000), tokens_in=tokens_in,
+            tokens_out=tokens_out, cost_usd=cost_usd, created_at=created_at,
         )
 
 

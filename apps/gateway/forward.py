@@ -24,7 +24,7 @@ from apps.engine import egress
 from apps.engine.providers import provider_for
 from apps.engine.types import ChatRequest, EndpointSpec, ProviderError
 from apps.gateway import replies
-from apps.gateway.sse import StreamWatch
+from apps.gateway.sse import StreamWatch, token_count
 
 
 @dataclass
@@ -71,14 +71,19 @@ def _reply_content(body: Any) -> tuple[bool, int, int]:
         message = choice.get("message") if isinstance(choice, dict) else None
         if isinstance(message, dict) and (message.get("tool_calls") or str(message.get("content") or "").strip()):
             has_content = True
-    return has_content, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    return has_content, token_count(usage.get("prompt_tokens")), token_count(usage.get("completion_tokens"))
 
 
 async def forward(send, *, endpoint: EndpointSpec, client: httpx.AsyncClient, body: dict, stream: bool,
-                  keep_usage_chunk: bool, headers: list[tuple[bytes, bytes]]) -> Outcome:
-    """Send `body` upstream and the reply to the caller; never raises for an upstream failure."""
+                  keep_usage_chunk: bool, headers: list[tuple[bytes, bytes]], outcome: Outcome | None = None,
+                  ) -> Outcome:
+    """Send `body` upstream and the reply to the caller; never raises for an upstream failure.
+
+    `outcome` is filled in as the exchange goes (tokens as soon as upstream reports them), so what was
+    counted survives when sending to the caller fails midway (a caller that went away).
+    """
     provider = provider_for(endpoint, client)
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     if endpoint.kind != "openai":
         return await _adapted(send, provider, body, stream, keep_usage_chunk, headers, outcome)
     if stream:
@@ -108,14 +113,20 @@ async def forward(send, *, endpoint: EndpointSpec, client: httpx.AsyncClient, bo
     return outcome
 
 
+def _note(outcome: Outcome, watch: StreamWatch) -> None:
+    """What the stream said so far, kept as it arrives (a caller that goes away midway keeps its tokens)."""
+    outcome.has_content, outcome.tokens_in, outcome.tokens_out = watch.has_content, watch.tokens_in, watch.tokens_out
+
+
 async def _pass_stream(send, response: httpx.Response, outcome: Outcome, keep_usage_chunk: bool) -> None:
     watch = StreamWatch(keep_usage_chunk=keep_usage_chunk)
     async for data in response.aiter_raw():
         out = watch.feed(data)
+        _note(outcome, watch)
         if out:
             await replies.send_chunk(send, out)
     tail = watch.close()
-    outcome.has_content, outcome.tokens_in, outcome.tokens_out = watch.has_content, watch.tokens_in, watch.tokens_out
+    _note(outcome, watch)
     if watch.error or not watch.complete:
         outcome.status_code = 502
         outcome.error = watch.error or "upstream stream ended early (no [DONE] and no finish reason)"

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+from typing import Any
 
 _EVENT_END = re.compile(rb"\r?\n\r?\n")
+MAX_TOKENS = 2**31 - 1  # what a GatewayRequest's token columns hold
+
+
+def token_count(value: Any) -> int:
+    """A usage figure from upstream as a token count in 0..MAX_TOKENS; anything that is not a number is 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return min(max(int(value), 0), MAX_TOKENS)
 
 
 class StreamWatch:
@@ -42,20 +54,21 @@ class StreamWatch:
 
     def _event(self, raw: bytes) -> bytes:
         out = raw + b"\n\n"
-        for line in raw.splitlines():
-            if not line.startswith(b"data:"):
-                continue
-            data = line[5:].strip()
-            if data == b"[DONE]":
-                self.done = True
-                continue
-            try:
-                event = json.loads(data)
-            except ValueError:
-                self.error = self.error or "upstream sent a malformed stream event"
-                continue
-            if isinstance(event, dict) and not self._note(event):
-                out = b""
+        # One event may spread its data over several `data:` lines: joined by newlines, they are one payload.
+        lines = [line[5:] for line in raw.splitlines() if line.startswith(b"data:")]
+        if not lines:
+            return out
+        data = b"\n".join(line[1:] if line.startswith(b" ") else line for line in lines).strip()
+        if data == b"[DONE]":
+            self.done = True
+            return out
+        try:
+            event = json.loads(data)
+        except (ValueError, RecursionError):
+            self.error = self.error or "upstream sent a malformed stream event"
+            return out
+        if isinstance(event, dict) and not self._note(event):
+            out = b""
         return out
 
     def _note(self, event: dict) -> bool:
@@ -65,8 +78,8 @@ class StreamWatch:
         choices = event.get("choices")
         usage = event.get("usage")
         if isinstance(usage, dict):
-            self.tokens_in = int(usage.get("prompt_tokens") or 0)
-            self.tokens_out = int(usage.get("completion_tokens") or 0)
+            self.tokens_in = token_count(usage.get("prompt_tokens"))
+            self.tokens_out = token_count(usage.get("completion_tokens"))
         for choice in choices or []:
             if not isinstance(choice, dict):
                 continue

@@ -160,3 +160,7 @@ class VariantMetricsOutput(serializers.Serializer):
     p_value = serializers.FloatField(allow_null=True, help_text="Always-valid p-value: safe to watch continuously.")
     p_adjusted = serializers.FloatField(allow_null=True, help_text="p_value after Holm over the comparisons.")
     significant = serializers.BooleanField()
+    ci_level = serializers.FloatField(allow_null=True, help_text="The level the interval is drawn at: its Holm alpha.")
+    direction = serializers.ChoiceField(choices=["better", "worse"], allow_null=True,
+                                        help_text="Read from the interval: above 0 is better, below 0 worse.")
+    looks_disagree = serializers.BooleanField(help_text="Earlier looks excluded 0 on both sides: no conclusion.")

@@ -14,7 +14,7 @@ from apps.core.errors import NotFound
 from apps.core.permissions import visible_to
 from apps.core.types import Id, Viewer
 from apps.deployments.models import AbTest, AbVariant, Deployment, GatewayRequest
-from apps.engine.sequential import TAU2, Look, SequentialComparison, sequential_compare
+from apps.engine.sequential import TAU2, Look, SequentialComparison, holm_levels, sequential_compare
 from apps.engine.significance import holm_adjusted
 
 
@@ -38,9 +38,13 @@ def ab_test_metrics(*, ab_test: AbTest) -> list[dict[str, Any]]:
 
     One aggregate query, grouped by variant and minute: the minutes are the looks of the sequential test
     (its p-value is the running minimum over them), their sums the totals. Rates and differences are in
-    percent / percentage points; `p_value` is each comparison's always-valid p-value, `p_adjusted` it after
-    Holm over the test's comparisons, and `significant` compares that with the test's alpha. A variant with
-    no requests has zeros.
+    percent / percentage points; `p_value` is each comparison's always-valid (two-sided) p-value,
+    `p_adjusted` it after Holm over the test's comparisons. The interval `ci_low`..`ci_high` is the
+    always-valid confidence sequence at the comparison's Holm level `ci_level` (alpha / (m − k + 1) for the
+    k-th smallest p-value), and `significant` means it excludes 0 — so the two always agree, and
+    `direction` ("better" / "worse") is read from it, never from the last `diff`. `looks_disagree`: the
+    minutes' intervals have no common point (drifting rates); the interval is then the narrowest meeting them
+    all, which contains 0 when they excluded it on both sides. A variant with no requests has zeros.
     """
     variants = list(ab_test.variants.select_related("version").order_by("position"))
     buckets: dict[Any, dict[Any, list[int]]] = defaultdict(dict)
@@ -60,11 +64,12 @@ def ab_test_metrics(*, ab_test: AbTest) -> list[dict[str, Any]]:
     if not variants:
         return results
     control = variants[0]
-    comparisons = [sequential_compare(_looks(buckets[control.id], buckets[variant.id]), alpha=ab_test.alpha)
-                   for variant in variants[1:]]
-    adjusted = holm_adjusted([comparison.p_value for comparison in comparisons])
-    for row, comparison, p_adjusted in zip(results[1:], comparisons, adjusted, strict=True):
-        row.update(_comparison_fields(comparison, p_adjusted, ab_test.alpha))
+    looks = [_looks(buckets[control.id], buckets[variant.id]) for variant in variants[1:]]
+    p_values = [sequential_compare(arm_looks, alpha=ab_test.alpha).p_value for arm_looks in looks]
+    adjusted = holm_adjusted(p_values)
+    levels = holm_levels(p_values, alpha=ab_test.alpha)
+    for row, arm_looks, p_adjusted, level in zip(results[1:], looks, adjusted, levels, strict=True):
+        row.update(_comparison_fields(sequential_compare(arm_looks, alpha=level), p_adjusted))
     return results
 
 
@@ -82,16 +87,21 @@ def _variant_row(variant: AbVariant, total: dict[str, Any] | None) -> dict[str, 
         "feedback_count": total["rated"],
         "feedback_rate": round(100 * total["rated"] / n, 2) if n else 0.0,
         "helpful_rate": round(100 * total["helpful"] / total["rated"], 2) if total["rated"] else 0.0,
-        "diff": None, "ci_low": None, "ci_high": None, "p_value": None, "p_adjusted": None, "significant": False,
+        "diff": None, "ci_low": None, "ci_high": None, "ci_level": None, "p_value": None, "p_adjusted": None,
+        "significant": False, "direction": None, "looks_disagree": False,
     }
 
 
-def _comparison_fields(comparison: SequentialComparison, p_adjusted: float, alpha: float) -> dict[str, Any]:
+def _comparison_fields(comparison: SequentialComparison, p_adjusted: float) -> dict[str, Any]:
+    """`comparison` is at the Holm level; rounding the interval never flips which side of 0 it is on."""
+    low, high = 100 * comparison.ci_low, 100 * comparison.ci_high
     return {
         "diff": round(100 * comparison.diff, 2) if comparison.diff is not None else None,
-        "ci_low": round(100 * comparison.ci_low, 2), "ci_high": round(100 * comparison.ci_high, 2),
-        "p_value": round(comparison.p_value, 6), "p_adjusted": round(p_adjusted, 6),
-        "significant": p_adjusted <= alpha,
+        "ci_low": max(round(low, 2), 0.01) if low > 0 else round(low, 2),
+        "ci_high": min(round(high, 2), -0.01) if high < 0 else round(high, 2),
+        "ci_level": round(comparison.alpha, 6), "p_value": round(comparison.p_value, 6),
+        "p_adjusted": round(p_adjusted, 6), "significant": comparison.significant,
+        "direction": comparison.direction, "looks_disagree": comparison.looks_disagree,
     }
 
 
@@ -105,4 +115,5 @@ def _looks(control: dict[Any, list[int]], variant: dict[Any, list[int]]) -> list
     return looks
 
 
-SEQUENTIAL_TEST = {"test": "mSPRT", "tau2": TAU2, "looks": "minute", "adjustment": "holm"}
+SEQUENTIAL_TEST = {"test": "mSPRT", "tau2": TAU2, "looks": "minute", "adjustment": "holm",
+                   "interval": "confidence sequence at each comparison's Holm level (ci_level)"}

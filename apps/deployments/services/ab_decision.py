@@ -63,15 +63,26 @@ def _blocked(candidate: Mapping[str, Any], control: Mapping[str, Any], *, min_sa
     return None
 
 
+def _stays(control: Mapping[str, Any], active_number: int | None) -> str:
+    """Which version keeps serving when no variant wins: control's, unless another was activated meanwhile."""
+    if active_number is None or active_number == control["version_number"]:
+        return f"{control['variant_name']} (version {control['version_number']}) stays active."
+    return (f"Version {active_number}, activated while the test ran, stays active "
+            f"({control['variant_name']} is version {control['version_number']}).")
+
+
 def ab_decide(*, metrics: Sequence[Mapping[str, Any]], min_samples: int,
-              guardrails: Mapping[str, float | None]) -> dict[str, Any]:
+              guardrails: Mapping[str, float | None], active_number: int | None = None) -> dict[str, Any]:
     """The winner (a variant significantly better than control, enough samples, within guardrails) or why none.
 
-    `metrics` are ab_test_metrics' rows, control first; significance is theirs (always-valid, Holm-adjusted).
-    Among several eligible variants the highest success rate wins.
+    `metrics` are ab_test_metrics' rows, control first; "better" is theirs: the always-valid confidence
+    sequence at the Holm level lies above 0 (`direction`), never the sign of the last difference. Among
+    several eligible variants the highest success rate wins. Without a winner nothing is activated: the
+    reason names the version that keeps serving (`active_number`: the deployment's active version now,
+    which may be one activated outside the test, e.g. by tracking).
     """
     control, others = metrics[0], list(metrics[1:])
-    better = [row for row in others if row["significant"] and (row["diff"] or 0) > 0]
+    better = [row for row in others if row["significant"] and row.get("direction") == "better"]
     blocked = {row["variant_id"]: _blocked(row, control, min_samples=min_samples, guardrails=guardrails)
                for row in better}
     eligible = [row for row in better if blocked[row["variant_id"]] is None]
@@ -80,11 +91,20 @@ def ab_decide(*, metrics: Sequence[Mapping[str, Any]], min_samples: int,
         reason = (f"{winner['variant_name']} was significantly better than {control['variant_name']} "
                   f"({winner['diff']:+.1f} points, {p_text(winner['p_adjusted'])}) and within the guardrails.")
         return {"winner_variant_id": winner["variant_id"], "winner_version_id": winner["version_id"], "reason": reason}
+    stays = _stays(control, active_number)
     if better:
-        reason = "; ".join(message for message in blocked.values() if message) + f". {control['variant_name']} stays."
+        reason = "; ".join(message for message in blocked.values() if message) + f". {stays}"
     elif not any(row["total_requests"] for row in metrics):
-        reason = f"No requests were recorded, so {control['variant_name']} stays."
+        reason = f"No requests were recorded. {stays}"
     else:
-        tests = ", ".join(f"{p_text(row['p_adjusted'])} for {row['variant_name']}" for row in others)
-        reason = f"No variant was significantly better than {control['variant_name']} ({tests})."
+        tests = ", ".join(_verdict(row) for row in others)
+        reason = f"No variant was significantly better than {control['variant_name']} ({tests}). {stays}"
     return {"winner_variant_id": None, "winner_version_id": None, "reason": reason}
+
+
+def _verdict(row: Mapping[str, Any]) -> str:
+    if row["significant"] and row.get("direction") == "worse":
+        return f"{row['variant_name']} was significantly worse, {p_text(row['p_adjusted'])}"
+    if row.get("looks_disagree"):
+        return f"{row['variant_name']} was ahead at some times and behind at others, so no conclusion"
+    return f"{p_text(row['p_adjusted'])} for {row['variant_name']}"

@@ -1,4 +1,4 @@
-"""A/B test writes: create, start, pause and complete (activating a winner only when the data say so)."""
+"""A/B test writes: create, start, pause, complete (activating a winner only when the data say so) and delete."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.activity.kinds import Kind
 from apps.activity.services import owner_event_emit
-from apps.core.errors import Conflict, InvalidInput
+from apps.core.errors import Conflict, InvalidInput, NotFound
 from apps.core.ids import canonical_uuid
 from apps.deployments.models import AbTest, AbVariant, Deployment, PromptVersion
 from apps.deployments.selectors.abtests import SEQUENTIAL_TEST, ab_test_metrics
@@ -179,17 +179,25 @@ def ab_test_complete(*, ab_test: AbTest, actor: str = "") -> AbTest:
                            "only a running or paused test can complete.")
         metrics = ab_test_metrics(ab_test=fresh)
         guardrails = guardrails_clean(fresh.guardrails)
-        verdict = ab_decide(metrics=metrics, min_samples=fresh.min_samples, guardrails=guardrails)
+        active = (PromptVersion.objects.filter(deployment_id=fresh.deployment_id, is_active=True)
+                  .values("pk", "number").first())
+        verdict = ab_decide(metrics=metrics, min_samples=fresh.min_samples, guardrails=guardrails,
+                            active_number=None if active is None else active["number"])
         winner = next((v for v in fresh.variants.select_related("version")
                        if str(v.pk) == verdict["winner_variant_id"]), None)
         activated = winner is not None and not winner.version.is_active
         if activated:
             version_activate(version=winner.version, actor=actor, reason="ab_test")
+            active = {"pk": winner.version.pk, "number": winner.version.number}
         now = timezone.now()
         fresh.decision = {
             **verdict, "activated": activated, "alpha": fresh.alpha, "min_samples": fresh.min_samples,
             "guardrails": guardrails, **SEQUENTIAL_TEST, "variants": metrics, "actor": actor,
             "decided_at": now.isoformat(),
+            # what serves after the decision: the winner, or whatever was active (control, or a version
+            # activated while the test ran: a no-winner completion never re-activates control)
+            "active_version_id": None if active is None else str(active["pk"]),
+            "active_version_number": None if active is None else active["number"],
         }
         fresh.status, fresh.completed_at, fresh.winner = Status.COMPLETED, now, winner
         fresh.save(update_fields=["status", "completed_at", "winner", "decision"])
@@ -198,6 +206,23 @@ def ab_test_complete(*, ab_test: AbTest, actor: str = "") -> AbTest:
               winner_version_id=verdict["winner_version_id"], activated=activated, reason=verdict["reason"],
               decision=fresh.decision)
     return _sync(ab_test, fresh)
+
+
+def ab_test_delete(*, ab_test: AbTest) -> None:
+    """Delete a test that is not running (its variants go with it; its requests stay, unassigned to a test).
+
+    Frees its versions for deletion and pruning. A running test must be paused or completed first (Conflict).
+    """
+    with transaction.atomic():
+        try:
+            fresh = _locked(ab_test)
+        except AbTest.DoesNotExist:
+            raise NotFound("No such A/B test.") from None
+        if fresh.status == Status.RUNNING:
+            raise Conflict("This A/B test is running; pause or complete it before deleting it.")
+        fresh.delete()
+        _bump(fresh.deployment)
+    _last_checked.pop(str(ab_test.pk), None)
 
 
 def _ready(metrics: Sequence[Mapping[str, Any]], min_samples: int) -> bool:

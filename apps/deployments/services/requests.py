@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.ids import canonical_uuid
@@ -15,15 +16,37 @@ from apps.deployments.success import request_success
 if TYPE_CHECKING:
     from apps.accounts.models import User
 
+log = logging.getLogger(__name__)
+
 # What `error` says when the upstream answered but the reply had no content: a failure by the
 # "non-empty response" rule, and how feedback_record knows the reply was empty without storing it.
 EMPTY_REPLY = "empty response"
 _OPTIONAL_FKS = (("version_id", PromptVersion), ("ab_test_id", AbTest), ("variant_id", AbVariant))
+# The database is unreachable or busy: the batch is not at fault and is kept by the caller for a retry.
+_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def _insert(rows: Sequence[dict[str, Any]]) -> None:
     with transaction.atomic():  # foreign keys are checked at commit: a violation raises in here
-        GatewayRequest.objects.bulk_create([GatewayRequest(**row) for row in rows], batch_size=500)
+        # A request id already stored is skipped: a flush retried after a commit whose reply was lost.
+        GatewayRequest.objects.bulk_create([GatewayRequest(**row) for row in rows], batch_size=500,
+                                           ignore_conflicts=True)
+
+
+def _insert_storable(rows: Sequence[dict[str, Any]]) -> int:
+    """Insert what can be stored, halving the batch around the rows that cannot; those are logged and dropped."""
+    try:
+        _insert(rows)
+        return len(rows)
+    except _UNAVAILABLE:
+        raise
+    except Exception as exc:
+        if len(rows) == 1:
+            log.error("gateway: dropped request row %s that cannot be stored: %s: %s",
+                      rows[0].get("request_id"), type(exc).__name__, str(exc)[:300])
+            return 0
+    half = len(rows) // 2
+    return _insert_storable(rows[:half]) + _insert_storable(rows[half:])
 
 
 def _existing(model: type, ids: set) -> set[str]:
@@ -45,19 +68,28 @@ def _without_dangling(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def gateway_requests_record(*, rows: Sequence[dict[str, Any]]) -> int:
     """Insert one GatewayRequest per row (model field names, `*_id` for links) in one transaction.
 
-    A version pruned or a deployment deleted between the request and this flush must not cost the rest
-    of the batch: on an integrity error the dangling links are cleared (rows of deleted deployments
-    dropped) and the insert retried once. Returns the number of rows stored.
+    One row must never hold back the others. When the batch fails (other than the database being
+    unavailable: OperationalError/InterfaceError are raised, for the caller to retry the whole batch),
+    links to versions/tests deleted meanwhile are cleared, rows of deleted deployments dropped, and
+    the rest inserted in smaller batches around any row that still cannot be stored (logged, dropped).
+    Rows whose request id is already stored are skipped. Returns the number of rows stored or skipped
+    as already stored.
     """
     if not rows:
         return 0
     try:
         _insert(rows)
         return len(rows)
-    except IntegrityError:
-        kept = _without_dangling(rows)
-        _insert(kept)
-        return len(kept)
+    except _UNAVAILABLE:
+        raise
+    except Exception:
+        pass  # below, outside the failed transaction
+    kept = _without_dangling(rows)
+    stored = _insert_storable(kept)
+    if stored < len(rows):
+        log.warning("gateway: %d of %d request rows dropped (deleted deployment or not storable)",
+                    len(rows) - stored, len(rows))
+    return stored
 
 
 def feedback_record(*, request_id: Any, helpful: Any, deployment: Deployment | None = None,

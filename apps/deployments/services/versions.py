@@ -15,7 +15,7 @@ from django.db.models import F, Max, ProtectedError, Q, RestrictedError
 from apps.activity.kinds import Kind
 from apps.activity.services import owner_event_emit
 from apps.core.errors import Conflict, InvalidInput, NotFound
-from apps.deployments.models import Deployment, PromptVersion
+from apps.deployments.models import AbTest, Deployment, PromptVersion
 from apps.deployments.services.checks import MAX_MODEL_CHARS, MAX_PROMPT_CHARS, clean_params, clean_template, clean_text
 from apps.engine.hashing import sha256_of
 
@@ -97,7 +97,7 @@ def _create(*, deployment: Deployment, fields: dict[str, Any], activate: bool, r
         first = not PromptVersion.objects.filter(deployment=locked, is_active=True).exists()
         if activate or first:
             _activate(locked, version, actor=version.created_by, reason=reason if activate else "first")
-        versions_prune(deployment=locked)
+        versions_prune(deployment=locked, keep=version.pk)
     return version, True
 
 
@@ -155,36 +155,50 @@ def version_activate(*, version: PromptVersion, actor: str = "", reason: str = "
 
 
 def version_delete(*, version: PromptVersion) -> None:
-    """Delete a version that is neither active nor part of an A/B test (Conflict otherwise)."""
+    """Delete a version that is neither active nor part of an A/B test (Conflict otherwise).
+
+    Bumps the deployment's revision: gateway processes drop the version from their routing tables.
+    """
     with transaction.atomic():
-        _locked(version.deployment)
+        locked = _locked(version.deployment)
         row = PromptVersion.objects.filter(pk=version.pk).first()
         if row is None:
             raise NotFound("No such prompt version.")
         if row.is_active:
             raise Conflict("The active version cannot be deleted; activate another one first.")
-        test_names = sorted(set(row.variants.values_list("ab_test__name", flat=True)))
-        if test_names:
-            raise Conflict(f"Version {row.number} is a variant of the A/B test '{test_names[0]}'; "
-                           "delete that test first.")
+        tests = sorted(set(row.variants.values_list("ab_test__name", "ab_test__status")))
+        if tests:
+            name, status = tests[0]
+            action = ("pause or complete it, then delete it" if status == AbTest.Status.RUNNING
+                      else "delete that test first")
+            raise Conflict(f"Version {row.number} is a variant of the A/B test '{name}'; {action}.")
         try:
             with transaction.atomic():
                 row.delete()
         except (RestrictedError, ProtectedError):  # a test took it up since the check
             raise Conflict(f"Version {row.number} is a variant of an A/B test.") from None
+        _bump(locked)
 
 
-def versions_prune(*, deployment: Deployment) -> int:
-    """Delete the oldest inactive versions above `max_versions`, never the active one nor one in an A/B test.
+def _bump(deployment: Deployment) -> None:
+    Deployment.objects.filter(pk=deployment.pk).update(revision=F("revision") + 1)
 
-    Returns how many were deleted. Called after every create, in its transaction.
+
+def versions_prune(*, deployment: Deployment, keep: Any = None) -> int:
+    """Delete the oldest inactive versions above `max_versions`, never the active one, one any A/B test uses
+    (deleting a finished test frees its versions), nor `keep` (the version just created).
+
+    Returns how many were deleted (bumping the revision if any were). Called after every create, in its
+    transaction: with every older version pinned the deployment may stay above `max_versions` for a while.
     """
     versions = PromptVersion.objects.filter(deployment_id=deployment.pk)
     excess = versions.count() - deployment.max_versions
     if excess <= 0:
         return 0
-    doomed = list(versions.filter(is_active=False, variants__isnull=True).order_by("number")
-                  .values_list("pk", flat=True)[:excess])
+    candidates = versions.filter(is_active=False, variants__isnull=True)
+    if keep is not None:
+        candidates = candidates.exclude(pk=keep)
+    doomed = list(candidates.order_by("number").values_list("pk", flat=True)[:excess])
     if not doomed:
         return 0
     try:
@@ -192,6 +206,8 @@ def versions_prune(*, deployment: Deployment) -> int:
             deleted = PromptVersion.objects.filter(pk__in=doomed).delete()[1].get(PromptVersion._meta.label, 0)
     except (RestrictedError, ProtectedError):  # one joined an A/B test meanwhile: keep them all this time
         return 0
+    if deleted:
+        _bump(deployment)
     return deleted
 
 

@@ -24,7 +24,8 @@ def test_each_variant_gets_its_counts_rates_latency_cost_and_feedback(owner):
         "total_requests": 4, "successful_requests": 3, "failed_requests": 1, "success_rate": 75.0,
         "avg_latency_ms": 1000.0, "avg_cost_usd": 0.002, "total_cost_usd": 0.008,
         "feedback_count": 2, "feedback_rate": 50.0, "helpful_rate": 50.0,
-        "diff": None, "ci_low": None, "ci_high": None, "p_value": None, "p_adjusted": None, "significant": False,
+        "diff": None, "ci_low": None, "ci_high": None, "ci_level": None, "p_value": None, "p_adjusted": None,
+        "significant": False, "direction": None, "looks_disagree": False,
     }
     assert (second["variant_name"], second["is_control"], second["version_number"]) == ("Variant B", False, 2)
     assert (second["total_requests"], second["successful_requests"], second["failed_requests"]) == (4, 3, 1)
@@ -108,3 +109,31 @@ def test_metrics_take_two_queries_however_many_requests(owner, django_assert_num
     with django_assert_num_queries(2):
         rows = ab_test_metrics(ab_test=ab_test)
     assert [row["total_requests"] for row in rows] == [200, 200, 200]
+
+
+def test_with_two_challengers_each_interval_is_at_its_holm_level_and_agrees_with_significance(owner):
+    """B's raw p is about 0.037: its interval at alpha = 0.05 excludes 0, but Holm over two comparisons
+    does not reject; the interval shown is the one at B's Holm level (0.025) and so contains 0."""
+    ab_test = ab_setup(owner, variants=3)
+    control, b, c = arms(ab_test)
+    add_requests(control, 300, successes=150)
+    add_requests(b, 300, successes=188)
+    add_requests(c, 300, successes=150)
+    _, row_b, row_c = ab_test_metrics(ab_test=ab_test)
+    assert 0.025 < row_b["p_value"] < 0.05 and row_b["p_adjusted"] > 0.05
+    assert row_b["ci_level"] == 0.025 and row_b["ci_low"] < 0 < row_b["ci_high"]
+    assert row_b["significant"] is False and row_b["direction"] is None
+    assert row_c["ci_level"] == pytest.approx(0.05)
+    for row in (row_b, row_c):
+        assert row["significant"] == (row["ci_low"] > 0 or row["ci_high"] < 0)
+
+
+def test_a_significant_challenger_has_a_positive_interval_at_its_holm_level(owner):
+    ab_test = ab_setup(owner, variants=3)
+    control, b, c = arms(ab_test)
+    add_requests(control, 400, successes=160)
+    add_requests(b, 400, successes=280)
+    add_requests(c, 400, successes=165)
+    _, row_b, _ = ab_test_metrics(ab_test=ab_test)
+    assert row_b["ci_level"] == 0.025 and row_b["ci_low"] > 0 and row_b["significant"] is True
+    assert row_b["direction"] == "better"

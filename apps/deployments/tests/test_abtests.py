@@ -1,20 +1,25 @@
 """A/B tests: creation rules, the lifecycle and its conflicts, and the completion decision on real request rows."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from apps.activity.kinds import Kind
 from apps.activity.models import Event
 from apps.core.errors import Conflict, InvalidInput, NotFound
-from apps.deployments.models import AbTest, Deployment, PromptVersion
+from apps.deployments.models import AbTest, AbVariant, Deployment, GatewayRequest, PromptVersion
 from apps.deployments.selectors.abtests import ab_test_get, ab_tests_for
 from apps.deployments.services import abtests
 from apps.deployments.services.abtests import (
     ab_test_complete,
     ab_test_create,
+    ab_test_delete,
     ab_test_pause,
     ab_test_start,
     ab_tests_auto_complete,
 )
+from apps.deployments.services.versions import version_activate
 from apps.deployments.tests.ab_builders import ab_setup, add_requests, arms
 from apps.deployments.tests.builders import make_deployment, make_version
 
@@ -188,7 +193,8 @@ def test_an_aa_test_completes_activating_nothing_and_says_why(owner):
     assert ab_test.winner is None and active_number(ab_test) == 1
     assert len(events(Kind.VERSION_ACTIVATED)) == activations
     assert ab_test.decision["activated"] is False
-    assert ab_test.decision["reason"] == "No variant was significantly better than Control (p = 1 for Variant B)."
+    assert ab_test.decision["reason"] == ("No variant was significantly better than Control (p = 1 for Variant B). "
+                                          "Control (version 1) stays active.")
 
 
 def test_a_better_but_slower_variant_is_kept_out_by_the_latency_guardrail(owner):
@@ -202,7 +208,7 @@ def test_a_better_but_slower_variant_is_kept_out_by_the_latency_guardrail(owner)
     assert ab_test.winner is None and active_number(ab_test) == 1
     assert ab_test.decision["reason"] == (
         "Variant B was better (p < 0.001) but 35% slower than Control, past the 20% latency guardrail. "
-        "Control stays.")
+        "Control (version 1) stays active.")
 
 
 def test_without_a_latency_limit_the_slower_but_better_variant_wins(owner):
@@ -238,7 +244,7 @@ def test_a_significant_variant_below_the_minimum_sample_size_does_not_win(owner)
     assert active_number(ab_test) == 1
     assert ab_test.decision["reason"] == (
         "Variant B was better (p < 0.001) but has 300 requests, fewer than the 500 required per variant. "
-        "Control stays.")
+        "Control (version 1) stays active.")
 
 
 def test_a_paused_test_completes_too_and_a_test_without_requests_keeps_control(owner):
@@ -248,7 +254,7 @@ def test_a_paused_test_completes_too_and_a_test_without_requests_keeps_control(o
     ab_test_complete(ab_test=ab_test)
     ab_test.refresh_from_db()
     assert ab_test.status == AbTest.Status.COMPLETED and active_number(ab_test) == 1
-    assert ab_test.decision["reason"] == "No requests were recorded, so Control stays."
+    assert ab_test.decision["reason"] == "No requests were recorded. Control (version 1) stays active."
 
 
 def test_with_three_variants_the_best_significant_one_wins(owner):
@@ -261,6 +267,73 @@ def test_with_three_variants_the_best_significant_one_wins(owner):
     ab_test_complete(ab_test=ab_test)
     ab_test.refresh_from_db()
     assert ab_test.winner == c and active_number(ab_test) == 3
+
+
+def test_a_variant_that_trailed_early_and_ties_now_is_not_activated(owner):
+    """The review's case: the early minute's tiny p-value belonged to the variant being WORSE, yet the
+    decision read the direction from the final +0.5-point difference and activated it."""
+    ab_test = ab_setup(owner)
+    control, variant = arms(ab_test)
+    ab_test_start(ab_test=ab_test)
+    earlier = timezone.now() - datetime.timedelta(minutes=10)
+    add_requests(control, 100, successes=100, at=earlier)
+    add_requests(variant, 100, successes=60, at=earlier)
+    add_requests(control, 900, successes=800)
+    add_requests(variant, 900, successes=845)
+    ab_test_complete(ab_test=ab_test)
+    ab_test.refresh_from_db()
+    row = ab_test.decision["variants"][1]
+    assert row["diff"] == 0.5 and row["direction"] == "worse" and row["ci_high"] < 0
+    assert ab_test.winner is None and active_number(ab_test) == 1 and ab_test.decision["activated"] is False
+    assert "Variant B was significantly worse" in ab_test.decision["reason"]
+
+
+def test_a_version_activated_during_the_test_is_named_as_the_one_that_stays(owner):
+    ab_test = ab_setup(owner)
+    control, variant = arms(ab_test)
+    ab_test_start(ab_test=ab_test)
+    third = make_version(ab_test.deployment, "Tracked meanwhile.")
+    version_activate(version=third)
+    add_requests(control, 300, successes=210)
+    add_requests(variant, 300, successes=212)
+    ab_test_complete(ab_test=ab_test)
+    ab_test.refresh_from_db()
+    assert active_number(ab_test) == 3
+    assert ab_test.decision["reason"].endswith(
+        "Version 3, activated while the test ran, stays active (Control is version 1).")
+    assert (ab_test.decision["active_version_id"], ab_test.decision["active_version_number"]) == (str(third.pk), 3)
+
+
+def test_a_winner_is_recorded_as_the_version_that_now_serves(owner):
+    ab_test = ab_setup(owner)
+    control, variant = arms(ab_test)
+    ab_test_start(ab_test=ab_test)
+    add_requests(control, 300, successes=150)
+    add_requests(variant, 300, successes=240)
+    ab_test_complete(ab_test=ab_test)
+    ab_test.refresh_from_db()
+    assert ab_test.decision["active_version_id"] == str(variant.version_id)
+
+
+# Deletion
+
+
+def test_a_running_test_cannot_be_deleted_but_a_completed_one_can_and_its_requests_stay(owner):
+    ab_test = ab_setup(owner)
+    control, _ = arms(ab_test)
+    ab_test_start(ab_test=ab_test)
+    add_requests(control, 5, successes=5)
+    with pytest.raises(Conflict) as excinfo:
+        ab_test_delete(ab_test=ab_test)
+    assert "pause or complete it" in str(excinfo.value)
+    ab_test_complete(ab_test=ab_test)
+    before = revision(ab_test)
+    ab_test_delete(ab_test=ab_test)
+    assert not AbTest.objects.filter(pk=ab_test.pk).exists() and not AbVariant.objects.exists()
+    assert GatewayRequest.objects.filter(deployment=ab_test.deployment, ab_test__isnull=True).count() == 5
+    assert revision(ab_test) == before + 1
+    with pytest.raises(NotFound):
+        ab_test_delete(ab_test=ab_test)
 
 
 # Auto-complete

@@ -12,6 +12,7 @@ from apps.core.errors import Conflict, InvalidInput
 from apps.core.models import SystemSettings
 from apps.deployments.models import AbTest, AbVariant, Deployment, PromptVersion
 from apps.deployments.selectors.deployments import versions_for
+from apps.deployments.services.abtests import ab_test_delete
 from apps.deployments.services.versions import (
     version_activate,
     version_content_hash,
@@ -193,6 +194,56 @@ def test_pruning_keeps_the_active_version_even_when_it_is_the_oldest(owner):
         make_version(deployment, f"prompt {n}")
     assert numbers(deployment) == [1, 5] and active(deployment) == [1]
     assert versions_prune(deployment=deployment) == 0
+
+
+def test_a_new_version_survives_pruning_when_every_older_one_is_pinned(owner):
+    """The review's case: with max_versions − 1 versions active or in a test, the new one was the only
+    prunable version and was deleted right after being created (a 201 for a row that no longer existed)."""
+    deployment = make_deployment(owner, max_versions=3)
+    v1, v2, v3 = make_version(deployment, "one"), make_version(deployment, "two"), make_version(deployment, "three")
+    ab_test_over(deployment, v1, v2, v3)
+    version, created = version_create(deployment=deployment, system_prompt="four")
+    assert created and PromptVersion.objects.filter(pk=version.pk).exists()
+    assert numbers(deployment) == [1, 2, 3, 4]  # above the limit until a version is freed
+    make_version(deployment, "five")
+    assert numbers(deployment) == [1, 2, 3, 5]
+
+
+def test_deleting_a_finished_test_frees_its_versions_for_deletion_and_pruning(owner):
+    deployment = make_deployment(owner, max_versions=3)
+    v1, v2, v3 = make_version(deployment, "one"), make_version(deployment, "two"), make_version(deployment, "three")
+    test = ab_test_over(deployment, v1, v2, v3)
+    with pytest.raises(Conflict) as excinfo:
+        version_delete(version=v3)
+    assert "delete that test first" in str(excinfo.value)
+    ab_test_delete(ab_test=test)
+    assert not AbTest.objects.filter(pk=test.pk).exists()
+    make_version(deployment, "four")
+    assert numbers(deployment) == [1, 3, 4]
+    version_delete(version=v3)
+    assert numbers(deployment) == [1, 4]
+
+
+def test_a_running_tests_version_cannot_be_deleted_and_the_message_says_what_to_do(owner):
+    deployment = make_deployment(owner)
+    test = ab_test_over(deployment, make_version(deployment, "one"), candidate := make_version(deployment, "two"))
+    AbTest.objects.filter(pk=test.pk).update(status=AbTest.Status.RUNNING)
+    with pytest.raises(Conflict) as excinfo:
+        version_delete(version=candidate)
+    assert str(excinfo.value) == "Version 2 is a variant of the A/B test 'tone'; pause or complete it, then delete it."
+
+
+def test_deleting_or_pruning_a_version_bumps_the_revision_so_gateways_reload(owner):
+    deployment = make_deployment(owner, max_versions=2)
+    make_version(deployment, "one")
+    second = make_version(deployment, "two")
+    before = revision(deployment)
+    version_delete(version=second)
+    assert revision(deployment) == before + 1
+    make_version(deployment, "two again")
+    before = revision(deployment)
+    make_version(deployment, "three")  # prunes "two again"
+    assert numbers(deployment) == [1, 3] and revision(deployment) == before + 1
 
 
 def test_a_version_needs_a_prompt_and_a_valid_template(owner):

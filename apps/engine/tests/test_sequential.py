@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from apps.engine.sequential import MIN_PER_ARM, TAU2, Look, sequential_compare
+from apps.engine.sequential import MIN_PER_ARM, TAU2, Look, holm_levels, sequential_compare
+from apps.engine.significance import holm_adjusted
 
 ALPHA = 0.05
 
@@ -107,6 +108,53 @@ def test_all_successes_on_both_sides_is_no_difference():
 def test_a_worse_variant_is_significant_with_a_negative_interval():
     result = sequential_compare([Look(450, 500, 300, 500)])
     assert result.significant and result.ci_high < 0 and result.diff == pytest.approx(-0.3)
+
+
+def test_an_early_lead_of_control_then_a_tie_is_not_a_significant_improvement():
+    """The review's case: a strong early deficit then a tie. The old code read the direction from the last
+    difference (+0.5 points) next to the early look's tiny p-value and called the variant better."""
+    result = sequential_compare([Look(100, 100, 60, 100), Look(900, 1000, 905, 1000)])
+    assert result.diff == pytest.approx(0.005)
+    assert result.direction == "worse" and result.ci_high < 0
+    assert result.p_worse < 1e-6 and result.p_better == 1.0 and result.p_value == result.p_worse
+
+
+def test_an_early_lead_then_a_reversal_is_no_conclusion_either_way():
+    result = sequential_compare([Look(60, 100, 100, 100), Look(1000, 1100, 700, 1100)])
+    assert result.looks_disagree and result.p_better <= ALPHA and result.p_worse <= ALPHA
+    assert result.ci_low < 0 < result.ci_high and not result.significant and result.direction is None
+
+
+def test_significance_always_agrees_with_the_interval_even_when_the_rates_drift():
+    rng = np.random.default_rng(6)
+    for _ in range(300):
+        looks, sa, na, sb, nb = [], 0, 0, 0, 0
+        for _ in range(int(rng.integers(1, 6))):
+            step = int(rng.integers(10, 400))
+            rate_a, rate_b = rng.random(2)
+            na, sa = na + step, sa + int((rng.random(step) < rate_a).sum())
+            nb, sb = nb + step, sb + int((rng.random(step) < rate_b).sum())
+            looks.append(Look(sa, na, sb, nb))
+        result = sequential_compare(looks, alpha=ALPHA)
+        assert result.ci_low <= result.ci_high
+        assert result.significant == (result.ci_low > 0 or result.ci_high < 0)
+        assert (result.direction == "better") <= (result.p_better <= ALPHA)
+        assert (result.direction == "worse") <= (result.p_worse <= ALPHA)
+
+
+def test_holm_levels_agree_with_holm_adjusted_p_values():
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        p_values = list(rng.random(int(rng.integers(1, 6))) ** 3)
+        levels = holm_levels(p_values, alpha=ALPHA)
+        for p, p_holm, level in zip(p_values, holm_adjusted(p_values), levels, strict=True):
+            assert (p_holm <= ALPHA) == (p <= level) and level <= ALPHA
+
+
+def test_holm_levels_are_alpha_over_the_remaining_comparisons():
+    assert holm_levels([0.001, 0.02, 0.5], alpha=0.05) == [pytest.approx(0.05 / 3), pytest.approx(0.05 / 2),
+                                                           pytest.approx(0.05 * 0.5 / 0.5)]
+    assert holm_levels([0.3], alpha=0.05) == [0.05]
 
 
 @pytest.mark.parametrize("alpha", [0, 1, -0.1])

@@ -109,6 +109,9 @@ class VariantMetrics(BaseModel):
     p_value: float | None = Field(description="Always-valid p-value: safe to check at any time.")
     p_adjusted: float | None = Field(None, description="p_value after Holm over the comparisons.")
     significant: bool
+    ci_level: float | None = Field(None, description="The level the interval is drawn at: its Holm alpha.")
+    direction: str | None = Field(None, description="better / worse, read from the interval (never from diff).")
+    looks_disagree: bool = Field(False, description="Earlier looks excluded 0 on both sides: no conclusion.")
 
 
 class AbTestMetrics(BaseModel):

@@ -250,7 +250,7 @@ def test_completing_an_aa_test_keeps_the_control_and_says_so(signed_in, deployme
     ab_test_start(ab_test=ab_test)
     requests(ab_test, {"Control": (80, 100), "Same": (80, 100)})
     html = signed_in.post(reverse("web:abtest_complete", args=[ab_test.pk]), follow=True).content.decode()
-    assert "No winner: the control version stays active." in html
+    assert "No winner: v1 stays active." in html
     assert "No variant was significantly better than Control" in html
     assert PromptVersion.objects.get(is_active=True) == v1
 

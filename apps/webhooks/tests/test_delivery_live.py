@@ -109,7 +109,8 @@ def test_a_worker_killed_between_event_and_delivery_delivers_everything_after_re
         # The sweep the restarted worker ran finished, and its completion was delivered too.
         [completed] = wait_until(lambda: deliveries(api, webhook_id, "experiment.completed"), stack,
                                  "the sweep's experiment.completed")
-        arrived(receiver, stack, completed["message_id"])
+        # Its send may have been the one in flight at the second kill: then it waits for that lease too.
+        arrived(receiver, stack, completed["message_id"], timeout_s=LEASE_RECOVERY_S)
 
         log = {d["message_id"]: d for d in deliveries(api, webhook_id)}
         assert sorted(d["event_type"] for d in log.values()) == [
