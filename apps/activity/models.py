@@ -24,6 +24,8 @@ class Event(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["experiment", "-id"]),
+            # A signed-in owner's timeline (owner and experiment both filtered): its count is index-only.
+            models.Index(fields=["experiment", "owner", "-id"], name="event_experiment_owner"),
             models.Index(fields=["owner", "-id"]),
             models.Index(fields=["kind", "-id"]),
         ]

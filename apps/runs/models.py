@@ -131,7 +131,9 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["experiment", "status"]),
             models.Index(fields=["experiment", "-weighted_score"]),
-            models.Index(fields=["sweep", "status", "position"]),
+            # Claims read (sweep, status, position); the totals after it make sweep_progress's aggregate index-only.
+            models.Index(fields=["sweep", "status", "position", "calls", "cache_hits", "tokens_in", "tokens_out",
+                                 "cost_estimate"], name="run_sweep_claim_totals"),
             # Only leased rows: the worker's start-up release of its dead drivers' runs reads them.
             models.Index(fields=["lease_owner"], condition=models.Q(status="running"), name="run_leased"),
         ]

@@ -59,8 +59,9 @@ class RunQuerySet(StatusCountsMixin, models.QuerySet):
         """One aggregate: run count, terminal count, calls, cache hits, tokens and cost (zeros when empty),
         and any `extra` aggregates in the same scan."""
         return self.order_by().aggregate(
-            runs=Count("pk"),
-            terminal=Count("pk", filter=Q(status__in=self.model.TERMINAL)),
+            # Counts of columns in run_sweep_claim_totals, not of id: a sweep's totals come from the index alone.
+            runs=Count("*"),
+            terminal=Count("status", filter=Q(status__in=self.model.TERMINAL)),
             calls=Coalesce(Sum("calls"), 0),
             cache_hits=Coalesce(Sum("cache_hits"), 0),
             tokens_in=Coalesce(Sum("tokens_in"), 0),

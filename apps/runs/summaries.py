@@ -127,8 +127,8 @@ def sweep_progress(*, experiment: Experiment) -> SweepProgress | None:
     if sweep is None:
         return None
     runs = Run.objects.filter(sweep=sweep)
-    totals = runs.totals(pending=Count("pk", filter=Q(status=Run.Status.PENDING)),
-                         in_flight=Count("pk", filter=Q(status=Run.Status.RUNNING)))
+    totals = runs.totals(pending=Count("status", filter=Q(status=Run.Status.PENDING)),
+                         in_flight=Count("status", filter=Q(status=Run.Status.RUNNING)))
     return SweepProgress(
         sweep=sweep, runs_done=totals["terminal"], runs_total=totals["runs"], pending=totals["pending"],
         in_flight=totals["in_flight"], calls=totals["calls"], cache_hits=totals["cache_hits"],
