@@ -47,6 +47,8 @@ def test_pause_resume_and_redirect_from_the_live_view(page: Page, first_boot: Fi
     progress.get_by_role("button", name="Pause").click()
     expect(status).to_have_text("Paused")
     assert page.evaluate("window.notReloaded") is True  # each change swapped in, not reloaded
+    # Paused means nothing new is claimed; a run in flight (or claimed, not yet started) still settles.
+    expect(progress.locator("dt:has-text('In flight') + dd")).to_have_text("0 runs")
 
     progress.get_by_role("link", name="Redirect the remaining plan…").click()
     queued = int(re.search(r"(\d+) queued runs? not started", page.locator("#remaining-plan").inner_text())[1])
