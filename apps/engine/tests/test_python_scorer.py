@@ -249,7 +249,7 @@ def test_starting_a_thread_or_a_subprocess_is_refused():
 
 
 def test_huge_output_is_cut_off_as_output_too_large():
-    result = run(snippet('print("x" * 10**8)'))
+    result = run(snippet('print("x" * 4 * 2**20)'))
     assert result.value is None
     assert result.metadata["error_code"] == "scorer_output_too_large" and "output too large" in result.error
     stderr = run(snippet('import sys\nwhile True:\n    sys.stderr.write("y" * 65536)'))
