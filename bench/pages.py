@@ -254,9 +254,12 @@ def build(runs: int, *, seed: int = 7) -> dict:
             tokens_in=sum(r["tokens_in"] for r in finished), tokens_out=sum(r["tokens_out"] for r in finished),
             cost_usd=sum(r["cost_estimate"] for r in finished))
         Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.COMPLETED)
-    if connection.vendor == "postgresql":  # what autovacuum does soon after a bulk load: fresh planner statistics
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a bulk load (PostgreSQL 13+ vacuums after inserts too): fresh
+        # planner statistics, and a visibility map, without which an index-only scan still reads the heap.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            for model in (Run, StageResult, Score, ScoreSummary, Event):
+                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     ranked = sorted(finished, key=lambda r: r["weighted_score"], reverse=True)
     counts = stored_counts(experiment)
     print(f"built in the database: {counts['runs']:,} completed runs, {counts['stage_results']:,} stage results, "
@@ -278,34 +281,33 @@ def stored_counts(experiment) -> dict[str, int]:
             "events": Event.objects.filter(experiment=experiment).count()}
 
 
-def _measure(client, label: str, url: str, *, headers: dict, warmup: int, requests: int) -> dict:
+def _timed(client, label: str, url: str, *, headers: dict) -> tuple[float, float, int, int]:
+    """One request: (wall ms, CPU ms, queries, response bytes)."""
     from django.db import connection
 
-    times, cpu, queries = [], [], []
-    for n in range(warmup + requests):
-        statements: list[str] = []
+    statements: list[str] = []
 
-        def counted(execute, sql, params, many, context, statements=statements):
-            statements.append(sql)
-            return execute(sql, params, many, context)
+    def counted(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
 
-        # Counted by an execute wrapper, not CaptureQueriesContext: its debug cursor formats every statement
-        # with its parameters (on SQLite one more query each), ~20 ms of a 13-query page that no server pays.
-        with connection.execute_wrapper(counted):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url, headers=headers)
-            elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-        if response.status_code != 200:
-            raise PageFailed(f"{label}: GET {url} answered {response.status_code}, not 200 "
-                             "(is the page built? see apps/web/urls.py)")
-        if n >= warmup:
-            times.append(elapsed * 1000)
-            cpu.append(elapsed_cpu * 1000)
-            queries.append(len(statements))
-    times.sort()
+    # Counted by an execute wrapper, not CaptureQueriesContext: its debug cursor formats every statement
+    # with its parameters (on SQLite one more query each), ~20 ms of a 13-query page that no server pays.
+    with connection.execute_wrapper(counted):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url, headers=headers)
+        elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    if response.status_code != 200:
+        raise PageFailed(f"{label}: GET {url} answered {response.status_code}, not 200 "
+                         "(is the page built? see apps/web/urls.py)")
+    return elapsed * 1000, elapsed_cpu * 1000, len(statements), len(response.content)
+
+
+def _summary(label: str, samples: list[tuple[float, float, int, int]]) -> dict:
+    times = sorted(sample[0] for sample in samples)
     return {"page": label, "p50": statistics.median(times), "p90": times[int(len(times) * 0.9) - 1],
-            "cpu_p50": statistics.median(cpu),
-            "max": times[-1], "queries": max(queries), "bytes": len(response.content)}
+            "cpu_p50": statistics.median(sample[1] for sample in samples),
+            "max": times[-1], "queries": max(sample[2] for sample in samples), "bytes": samples[-1][3]}
 
 
 def _pages(built: dict) -> list[tuple[str, str, dict]]:
@@ -330,8 +332,16 @@ def measure(built: dict, *, warmup: int, requests: int) -> list[dict]:
 
     client = Client()
     client.force_login(built["user"])
-    return [_measure(client, label, url, headers=headers, warmup=warmup, requests=requests)
-            for label, url, headers in _pages(built)]
+    pages = _pages(built)
+    samples: dict[str, list] = {label: [] for label, _, _ in pages}
+    # Round robin, one request of each page per round: a slow spell of a shared machine (they last seconds)
+    # then lands on every page alike instead of on whichever page was being timed.
+    for round_ in range(warmup + requests):
+        for label, url, headers in pages:
+            sample = _timed(client, label, url, headers=headers)
+            if round_ >= warmup:
+                samples[label].append(sample)
+    return [_summary(label, samples[label]) for label, _, _ in pages]
 
 
 def profile(built: dict, *, top: int = 25) -> None:

@@ -71,7 +71,7 @@ def stage_docs(stages: list[dict], endpoints: dict[str, EndpointInfo], secrets: 
 
 def runner_up_significance(*, experiment, run: Run) -> dict | None:
     """The run against the best other finished run on all items, paired by item (run − other, two-sided)."""
-    other = (ranked_runs(experiment=experiment).finished().filter(sample_ids__isnull=True,
+    other = (ranked_runs(experiment=experiment).finished().filter(partial=False,
                                                                   weighted_score__isnull=False)
              .exclude(pk=run.pk).only("pk", "weighted_score").first())
     if other is None:

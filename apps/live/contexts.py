@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 
 from apps.activity.kinds import Kind
 from apps.activity.selectors import dashboard_feed, event_list, timeline_for_experiment
+from apps.core.feeds import feed_page
 from apps.core.types import Viewer
 from apps.experiments.models import Experiment
 from apps.experiments.selectors import experiment_get
@@ -27,7 +28,7 @@ EXPERIMENT_TIMELINE_PER_PAGE = 20  # the live view's (apps/web/views/experiment_
 
 def dashboard_feed_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
     events = event_list(user=viewer).select_related("experiment")
-    return {"feed": Paginator(events, DASHBOARD_FEED_PER_PAGE).get_page(1)}
+    return {"feed": feed_page(events, number=1, per_page=DASHBOARD_FEED_PER_PAGE)}
 
 
 def dashboard_sweeps_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:
@@ -50,7 +51,8 @@ def experiment_timeline_context(*, viewer: Viewer, target: Target) -> dict[str, 
     """The live view's timeline as its first page shows it, unfiltered."""
     events = timeline_for_experiment(user=viewer, experiment_id=target.experiment_id or "")
     return {"experiment": _experiment(viewer, target), "event_kinds": list(Kind), "kind": "",
-            "events": Paginator(events, EXPERIMENT_TIMELINE_PER_PAGE).get_page(1), "timeline_query": ""}
+            "events": feed_page(events, number=1, per_page=EXPERIMENT_TIMELINE_PER_PAGE),
+            "timeline_query": ""}
 
 
 def experiment_progress_context(*, viewer: Viewer, target: Target) -> dict[str, Any]:

@@ -105,8 +105,8 @@ def board_row(*, experiment: Experiment, viewer: Viewer, run: Run) -> BoardRow |
     ranked = Run.objects.filter(experiment=experiment).ranked()
     partial = run.sample_ids is not None
     # A partial run (a halving rung) ranks after every full run and among partial ones by score.
-    ahead = ranked.filter(sample_ids__isnull=True).count() if partial else 0
-    peers = ranked.filter(sample_ids__isnull=not partial)
+    ahead = ranked.filter(partial=False).count() if partial else 0
+    peers = ranked.filter(partial=partial)
     if run.weighted_score is None:
         above = ahead + peers.exclude(weighted_score=None).count()
     else:

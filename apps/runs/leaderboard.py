@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import connections
 from django.db.models import (
     Avg,
-    BooleanField,
     CharField,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     Func,
@@ -71,11 +69,6 @@ def _with_summaries(qs: QuerySet[Run]) -> QuerySet[Run]:
     return qs.prefetch_related(Prefetch("score_summaries", queryset=ScoreSummary.objects.order_by("scorer_name")))
 
 
-def _partial() -> ExpressionWrapper:
-    # Runs on some of the items (halving rungs) are not competitors of full runs: they come after all of them.
-    return ExpressionWrapper(Q(sample_ids__isnull=False), output_field=BooleanField())
-
-
 class _Unindexed(Func):
     """The column as is; on SQLite `+column`, which keeps the planner from using an index on that column for the
     term. Without statistics (no ANALYZE) SQLite looks up a scorer's summary by the unique (run, scorer) index and
@@ -98,7 +91,8 @@ def _ordered(qs: QuerySet[Run], sort: str | None, descending: bool) -> QuerySet[
         qs = qs.annotate(sort_summary=summary).annotate(sort_mean=F("sort_summary__mean"))
         key = "sort_mean"
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
-    return qs.order_by(_partial().asc(), order, "position", "created_at")
+    # Runs on some of the items (halving rungs) are not competitors of full runs: they come after all of them.
+    return qs.order_by("partial", order, "position", "created_at")
 
 
 RankKey = tuple[bool, float | None]  # (partial, weighted score): what the rank follows
@@ -110,16 +104,16 @@ def _sort_key(partial: bool | int, score: float | None) -> tuple:
 
 
 def _rank_keys(qs: QuerySet[Run]) -> QuerySet:
-    return qs.annotate(rank_partial=_partial()).values_list("pk", "rank_partial", "weighted_score")
+    return qs.values_list("pk", "partial", "weighted_score")
 
 
 def _ahead(ranked: QuerySet[Run], key: RankKey) -> int:
     """How many ranked runs come strictly before `key` in rank order (its rank is that + 1)."""
     partial, score = key
     better = Q(weighted_score__gt=score) if score is not None else Q(weighted_score__isnull=False)
-    ahead = Q(sample_ids__isnull=not partial) & better
+    ahead = Q(partial=partial) & better
     if partial:
-        ahead |= Q(sample_ids__isnull=True)
+        ahead |= Q(partial=False)
     return ranked.filter(ahead).count()
 
 
@@ -148,8 +142,8 @@ def _weighted_page(ranked: QuerySet[Run], offset: int, limit: int) -> tuple[int,
 def _all_rank_keys(ranked: QuerySet[Run]) -> list[tuple]:
     """Every ranked run's (partial, weighted score) in rank order, off the index run_rank_cover. Raw rows:
     the ORM's per-row conversions cost more than the read (10 ms against 4 at 10,000 runs)."""
-    sql, params = (ranked.annotate(rank_partial=_partial()).order_by(_partial().asc(), F("weighted_score").desc(
-        nulls_last=True)).values_list("rank_partial", "weighted_score").query.sql_with_params())
+    sql, params = (ranked.order_by("partial", F("weighted_score").desc(nulls_last=True))
+                   .values_list("partial", "weighted_score").query.sql_with_params())
     with connections[ranked.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -97,6 +97,11 @@ class Run(models.Model):
     sample_ids = models.JSONField(null=True, blank=True,
                                   help_text="The item ids this run runs on, when a subset of its sweep's (a halving "
                                             "rung); null: all of them.")
+    # Stored, so the rank index (runs/0015) holds it and the leaderboard's reads stay index-only: PostgreSQL
+    # will not answer `sample_ids IS NOT NULL` from an index on that expression without reading the table.
+    partial = models.GeneratedField(expression=models.Q(sample_ids__isnull=False),
+                                    output_field=models.BooleanField(), db_persist=True,
+                                    help_text="Run on a subset of its sweep's items: ranked after every full run.")
     items_scored = models.PositiveIntegerField(null=True, blank=True,
                                                help_text="Items the run produced outputs for (set when it finishes).")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

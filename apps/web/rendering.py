@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from apps.core.feeds import FeedPage, feed_page
+
 PER_PAGE = 25
 
 
@@ -29,3 +31,18 @@ def paginate(request: HttpRequest, items: QuerySet | Sequence, *,
              param: str = "page", per_page: int = PER_PAGE) -> Page:
     """One page of `items` by the `param` query parameter (out of range or junk: the nearest valid page)."""
     return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+def paginate_feed(request: HttpRequest, items: QuerySet, *, param: str = "page",
+                  per_page: int = PER_PAGE) -> FeedPage | Page:
+    """One page of a feed by the `param` query parameter, reading one row past it rather than counting; past
+    the end (or junk), what `paginate` answers: the nearest valid page."""
+    try:
+        number = int(request.GET.get(param) or 1)
+    except ValueError:
+        number = 0
+    if number >= 1:
+        page = feed_page(items, number=number, per_page=per_page)
+        if page.object_list or number == 1:
+            return page
+    return paginate(request, items, param=param, per_page=per_page)

@@ -39,7 +39,7 @@ def runs_insert(
     if not count:
         return 0
     template = Run(experiment=experiment, sweep=sweep, config={}, point={}, config_hash="")
-    by_name = {f.attname: f for f in Run._meta.local_concrete_fields}
+    by_name = {f.attname: f for f in Run._meta.local_concrete_fields if not f.generated}  # the database writes those
     others = [f for name, f in by_name.items() if name not in PLANNED]
     constants = tuple(f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in others)
     # The planned columns first: a row is then five values plus one shared tuple (or text) of the rest.

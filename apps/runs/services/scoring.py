@@ -145,7 +145,7 @@ def experiment_best_score(*, experiment: Experiment) -> float | None:
 
 def experiment_best(*, experiment: Experiment, exclude: list[str] = ()) -> dict:
     """`{"score", "run_id"}` of the experiment's best non-rejected run, leaving out `exclude`."""
-    top = (Run.objects.filter(experiment=experiment, weighted_score__isnull=False, sample_ids__isnull=True)
+    top = (Run.objects.filter(experiment=experiment, weighted_score__isnull=False, partial=False)
            .exclude(approval=Run.Approval.REJECTED).exclude(pk__in=list(exclude))
            .order_by("-weighted_score", "created_at").values_list("pk", "weighted_score").first())
     return {"score": top[1], "run_id": str(top[0])} if top else {"score": None, "run_id": None}

@@ -26,4 +26,4 @@ def test_the_generator_stores_finished_runs_with_stage_results_scores_summaries_
 
 def test_a_page_that_is_not_200_stops_the_bench_naming_it(client, owner):
     with pytest.raises(pages.PageFailed, match=r"nowhere: GET /no-such-page/ answered 404"):
-        pages._measure(client, "nowhere", "/no-such-page/", headers={}, warmup=0, requests=1)
+        pages._timed(client, "nowhere", "/no-such-page/", headers={})

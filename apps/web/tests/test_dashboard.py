@@ -92,9 +92,10 @@ def test_the_feed_is_paginated(client, owner, experiment):
     make_event(experiment, Kind.SWEEP_STARTED)
     client.force_login(owner)
     first = client.get("/").content.decode()
-    assert "A sweep begins." in first and "Page 1 of 2" in first and "?feed_page=2" in first
+    assert "A sweep begins." in first and "Page 1</span>" in first and "?feed_page=2" in first
     second = htmx(client, "/?feed_page=2", target="dashboard-feed").content.decode()
-    assert "A sweep begins." not in second and "A run finished." in second and "Page 2 of 2" in second
+    assert "A sweep begins." not in second and "A run finished." in second and "Page 2</span>" in second
+    assert "?feed_page=3" not in second
 
 
 def test_the_dashboard_does_not_grow_queries_with_sweeps_and_events(client, owner, django_assert_max_num_queries):

@@ -124,10 +124,14 @@ def test_the_timeline_is_paginated_and_keeps_its_filter_across_pages(client, own
     make_event(runnable, Kind.SWEEP_STARTED)
     client.force_login(owner)
     first = htmx(client, url("experiment", runnable), target="experiment-timeline").content.decode()
-    assert "Page 1 of 2" in first and "A sweep begins." in timeline_entries(first)
+    # A feed's pager reads one row past the page instead of counting every event: "Page N", no "of M".
+    assert "Page 1</span>" in first and "?timeline_page=2" in first and "A sweep begins." in timeline_entries(first)
     second = htmx(client, url("experiment", runnable) + "?timeline_page=2", target="experiment-timeline")
     second = second.content.decode()
-    assert "Page 2 of 2" in second and "A sweep begins." not in timeline_entries(second)
+    assert "Page 2</span>" in second and "?timeline_page=3" not in second and "?timeline_page=1" in second
+    assert "A sweep begins." not in timeline_entries(second) and timeline_entries(second).count("<li id=\"event-") == 6
+    past = htmx(client, url("experiment", runnable) + "?timeline_page=9", target="experiment-timeline")
+    assert "Page 2 of 2" in past.content.decode()  # past the end: the last page, as other lists answer
     filtered = htmx(client, url("experiment_timeline", runnable) + "?kind=run.completed", target="experiment-timeline")
     assert "?timeline_page=2&amp;kind=run.completed" in filtered.content.decode()
 

@@ -27,7 +27,7 @@ from apps.runs.summaries import sweep_progress
 from apps.web.access import guest_readable
 from apps.web.boards import leaderboard_context
 from apps.web.forms_live import ApproveForm, RedirectForm, SweepForm, TimelineFilterForm
-from apps.web.rendering import paginate, render_page
+from apps.web.rendering import paginate_feed, render_page
 from apps.web.submit import form_saved, form_status
 
 LIVE = "web/experiments/live.html"
@@ -217,7 +217,7 @@ def _timeline_context(request: HttpRequest, experiment: Experiment) -> dict[str,
     kind = kinds.cleaned_data["kind"] if kinds.is_valid() else ""
     events = timeline_for_experiment(user=request.user, experiment_id=experiment.pk, kinds=[kind] if kind else None)
     return {"experiment": experiment, "event_kinds": list(Kind), "kind": kind,
-            "events": paginate(request, events, param="timeline_page", per_page=TIMELINE_PER_PAGE),
+            "events": paginate_feed(request, events, param="timeline_page", per_page=TIMELINE_PER_PAGE),
             "timeline_query": f"kind={kind}" if kind else ""}
 
 
