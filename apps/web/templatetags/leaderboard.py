@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from django import template
-from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from apps.runs.board import WEIGHTED, BoardPage, ChartData
 from apps.web import charts
+from apps.web.leaderboard_row import row_html
 
 register = template.Library()
 
 BAR_WIDTH = 100
-RUN_LINKS = {"detail": "web:run", "approve": "web:run_approve", "clear_approval": "web:run_clear_approval",
-             "reject": "web:run_reject", "fork": "web:run_fork"}
-_SENTINEL = str(UUID(int=0))
-_link_patterns: dict[str, dict[str, str]] = {}  # script prefix → link name → URL with the sentinel for the run
 
 
-@register.simple_tag
-def run_links(run_id: object) -> dict[str, str]:
-    """A leaderboard row's links (detail, approve, clear approval, reject, fork), reversed once per process and
-    script prefix and filled in per row: five `{% url %}` tags a row, 25 rows a page, were ~3 ms of the page."""
-    prefix = get_script_prefix()
-    patterns = _link_patterns.get(prefix)
-    if patterns is None:
-        patterns = {name: reverse(route, args=[_SENTINEL]) for name, route in RUN_LINKS.items()}
-        _link_patterns[prefix] = patterns
-    pk = str(run_id)
-    return {name: pattern.replace(_SENTINEL, pk) for name, pattern in patterns.items()}
+@register.simple_tag(takes_context=True)
+def leaderboard_row(context) -> SafeString:
+    """The `leaderboard-row` partial's row, built by apps/web/leaderboard_row.py (what `{% csrf_token %}`
+    would print goes in each of its forms)."""
+    row, token = context["row"], context.get("csrf_token")
+    csrf = (format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+            if token and token != "NOTPROVIDED" else "")
+    return row_html(row, can_write=bool(context.get("can_write")), csrf_input=csrf,
+                    ci_bar=ci_bar(row.weighted_score, row.weighted_ci))
 
 
 @register.simple_tag
