@@ -133,6 +133,8 @@ TEMPLATES = [
     },
 ]
 
+FORM_RENDERER = "apps.core.form_renderer.FastWidgets"  # Django's widget templates, rendered by Jinja2
+
 # The worker holds its connection for the whole sweep; web requests reopen per request.
 _IS_WORKER = len(sys.argv) > 1 and sys.argv[1] == "qcluster"
 if DATABASE_URL:

@@ -117,16 +117,17 @@ def _ahead(ranked: QuerySet[Run], key: RankKey) -> int:
     return ranked.filter(ahead).count()
 
 
-def _weighted_page(ranked: QuerySet[Run], offset: int, limit: int) -> tuple[int, list[tuple[Id, int, bool]]]:
-    """(total, [(run id, rank, tied)]) of a page in rank order, read through the rank index with one row either
+def _weighted_page(ranked: QuerySet[Run], offset: int, limit: int) -> tuple[int, list[tuple[Run, int, bool]]]:
+    """(total, [(run, rank, tied)]) of a page in rank order, read through the rank index with one row either
     side: a rank is the position of the first row of its tie, so only a page that opens inside a tie counts
-    the runs ahead of it (no window over every run: 45 ms at 10,000 runs on SQLite)."""
+    the runs ahead of it (no window over every run: 45 ms at 10,000 runs on SQLite). The page's rows come
+    whole from that read (no second query by id)."""
     start = max(0, offset - 1)
-    window = [(pk, (bool(partial), score)) for pk, partial, score in
-              _rank_keys(_ordered(ranked, None, True))[start : offset + limit + 1]]
-    out: list[tuple[Id, int, bool]] = []
+    window = [(run, (bool(run.partial), run.weighted_score))
+              for run in _ordered(ranked, None, True)[start : offset + limit + 1]]
+    out: list[tuple[Run, int, bool]] = []
     for index in range(offset - start, min(len(window), offset - start + limit)):
-        pk, key = window[index]
+        run, key = window[index]
         above = window[index - 1][1] if index > 0 else None
         below = window[index + 1][1] if index + 1 < len(window) else None
         if key != above:
@@ -135,7 +136,7 @@ def _weighted_page(ranked: QuerySet[Run], offset: int, limit: int) -> tuple[int,
             rank = out[-1][1]
         else:
             rank = _ahead(ranked, key) + 1
-        out.append((pk, rank, key[1] is not None and key in (above, below)))
+        out.append((run, rank, key[1] is not None and key in (above, below)))
     return ranked.count(), out
 
 
@@ -203,12 +204,12 @@ def leaderboard_rows(*, experiment: Experiment, sort: str | None = None, descend
     ranked = Run.objects.filter(experiment=experiment).ranked()
     weighted_order = sort in (None, "weighted_score")
     if weighted_order and descending:
-        total, ranks = _weighted_page(ranked, offset, limit)
+        total, runs = _weighted_page(ranked, offset, limit)
     else:
         total, ranks = _sorted_page(ranked, _ordered(ranked, sort, descending), offset, limit)
-    ids = [pk for pk, _, _ in ranks]
-    found = Run.objects.in_bulk(ids)
-    runs = [(found[pk], rank, tied) for pk, rank, tied in ranks if pk in found]
+        found = Run.objects.in_bulk([pk for pk, _, _ in ranks])
+        runs = [(found[pk], rank, tied) for pk, rank, tied in ranks if pk in found]
+    ids = [run.pk for run, _, _ in runs]
     # Grouped here rather than prefetched: prefetch_related clones a queryset per run (~5 ms a page).
     summaries_of: dict[Id, list[ScoreSummary]] = defaultdict(list)
     for summary in ScoreSummary.objects.filter(run_id__in=ids).order_by("scorer_name"):
