@@ -5,6 +5,10 @@ GROUP BY per source, one read of the endpoints), so the cost does not grow with 
 Rules, stated once (the page and the API say the same):
 - a cache hit (a sweep call answered from the response cache) is not a call to the model: it is counted as a
   cache hit, costs nothing and is left out of calls, error rate and latency (it carries the original latency);
+- a sweep call failed when it recorded an error; a gateway request failed when it was not answered (an upstream
+  or gateway error, or an empty reply: `request_answered`), whatever an A/B test's criteria (a deployment that
+  requires a helpful rating fails unrated requests in its test, but the model did not err) (docs/deployments.md,
+  "What counts as a failed gateway request");
 - latency is measured over successful calls only (a timeout or a refused request says little about speed);
 - a sweep call's cost is its tokens at its endpoint's prices; a gateway request's is the cost it recorded;
 - a model is "priced" when its endpoint's price table names it (else its cost shows as unknown, not as free).
@@ -25,12 +29,16 @@ from apps.core.errors import InvalidInput
 from apps.core.permissions import visible_to
 from apps.core.types import Viewer
 from apps.deployments.models import GatewayRequest
+from apps.deployments.success import ANSWERED
 from apps.endpoints.models import Endpoint
 from apps.runs.models import StageResult
 
 Source = Literal["all", "sweeps", "gateway"]
 SOURCES: tuple[str, ...] = ("all", "sweeps", "gateway")
 UNKNOWN_ENDPOINT = "unknown endpoint"
+# What a failed call is, once per source (the module docstring says it in words).
+SWEEP_CALL_FAILED = ~Q(error="")
+GATEWAY_REQUEST_FAILED = ~ANSWERED
 
 
 @dataclass
@@ -120,7 +128,8 @@ def _window_filter(since: datetime | None, until: datetime | None) -> Q:
 
 
 def _sweep_groups(user: Viewer, when: Q) -> list[dict]:
-    live, ok = Q(cached=False), Q(cached=False, error="")
+    live = Q(cached=False)
+    failed, ok = live & SWEEP_CALL_FAILED, live & ~SWEEP_CALL_FAILED
     rows = visible_to(StageResult.objects.all(), user, owner="run__experiment__project__owner",
                       guest_readable=False)
     return list(
@@ -129,7 +138,7 @@ def _sweep_groups(user: Viewer, when: Q) -> list[dict]:
         .values("model_used", "endpoint_ref")
         .annotate(
             calls=Count("id", filter=live), cache_hits=Count("id", filter=Q(cached=True)),
-            errors=Count("id", filter=live & ~Q(error="")), timed=Count("id", filter=ok),
+            errors=Count("id", filter=failed), timed=Count("id", filter=ok),
             latency_total=Sum("latency_ms", filter=ok), latency_min=Min("latency_ms", filter=ok),
             latency_max=Max("latency_ms", filter=ok),
             tokens_in=Sum("tokens_in", filter=live), tokens_out=Sum("tokens_out", filter=live),
@@ -139,8 +148,7 @@ def _sweep_groups(user: Viewer, when: Q) -> list[dict]:
 
 
 def _gateway_groups(user: Viewer, when: Q) -> list[dict]:
-    # A request failed when the upstream (or the gateway) answered an error; an unhelpful rating is not an error.
-    failed = Q(status_code__gte=400) | ~Q(error="")
+    failed = GATEWAY_REQUEST_FAILED
     rows = visible_to(GatewayRequest.objects.all(), user, owner="deployment__owner", guest_readable=False)
     return list(
         rows.filter(when)

@@ -114,6 +114,14 @@ class AbTestDetailApi(APIView):
     def get(self, request, id):
         return Response(serializers.AbTestOutput(ab_selectors.ab_test_get(user=request.user, ab_test_id=id)).data)
 
+    @extend_schema(responses={204: None},
+                   description="Delete a test that is not running (409 if it is: pause or complete it first), with "
+                               "its variants; its gateway requests stay, no longer tied to a test, and its versions "
+                               "stay.")
+    def delete(self, request, id):
+        abtests.ab_test_delete(ab_test=ab_selectors.ab_test_get(user=request.user, ab_test_id=id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class AbTestActionApi(APIView):
     """start / pause / complete: one service each; a wrong state is a 409 that says why."""

@@ -28,8 +28,7 @@ from django.utils import timezone
 
 from apps.deployments.routing import variant_index
 from apps.deployments.selectors.routes import RouteTable, VersionRoute, prompt_digest, route_for_key
-from apps.deployments.services.requests import EMPTY_REPLY
-from apps.deployments.success import request_success
+from apps.deployments.success import EMPTY_REPLY, recorded_success
 from apps.engine import egress
 from apps.gateway import replies
 from apps.gateway.forward import Outcome, forward
@@ -317,8 +316,9 @@ class Gateway:
     def _row(self, table: RouteTable, version: VersionRoute | None, variant, session_id: str, assigned: bool,
              request_id: str, model: str, stream: bool, outcome: Outcome, started: float, created_at) -> dict[str, Any]:
         error = outcome.error or ("" if outcome.has_content or outcome.status_code != 200 else EMPTY_REPLY)
-        success = request_success(criteria=table.success_criteria, status_code=outcome.status_code,
-                                  text="(reply)" if outcome.has_content else "", helpful=None)
+        # From the row's own fields, as feedback recomputes it later (the reply is not stored).
+        success = recorded_success(criteria=table.success_criteria, status_code=outcome.status_code, error=error,
+                                   helpful=None)
         # Upstream's usage figures are not trusted to fit the columns: one row that cannot be stored would
         # hold back the batch it is in.
         tokens_in, tokens_out = token_count(outcome.tokens_in), token_count(outcome.tokens_out)

@@ -94,6 +94,7 @@ urlpatterns = [
     path("ab-tests/<uuid:ab_test_id>/start/", abtests.abtest_start, name="abtest_start"),
     path("ab-tests/<uuid:ab_test_id>/pause/", abtests.abtest_pause, name="abtest_pause"),
     path("ab-tests/<uuid:ab_test_id>/complete/", abtests.abtest_complete, name="abtest_complete"),
+    path("ab-tests/<uuid:ab_test_id>/delete/", abtests.abtest_delete, name="abtest_delete"),
     path("runs/<uuid:run_id>/promote/", prompt_versions.run_promote_view, name="run_promote"),
     path("analytics/", analytics.analytics, name="analytics"),
     path("settings/", settings.system_settings, name="settings"),

@@ -145,6 +145,7 @@ class VariantMetricsOutput(serializers.Serializer):
     is_control = serializers.BooleanField()
     weight = serializers.IntegerField()
     total_requests = serializers.IntegerField()
+    sessions = serializers.IntegerField(help_text="Distinct sessions: the units the significance test counts.")
     successful_requests = serializers.IntegerField()
     failed_requests = serializers.IntegerField()
     success_rate = serializers.FloatField(help_text="0-100.")

@@ -32,6 +32,8 @@ def world(owner) -> dict:
     key, _ = deployment_key_create(deployment=deployment, name="prod")
     ab_test = ab_test_start(ab_test=ab_test_create(deployment=deployment, name="Tone", variants=[
         {"version": control, "weight": 70}, {"version": variant, "weight": 30}]))
+    draft = ab_test_create(deployment=deployment, name="Draft", variants=[
+        {"version": control, "weight": 1}, {"version": variant, "weight": 1}])
     arm = ab_test.variants.order_by("position").first()
     request_id = uuid.uuid4()
     gateway_requests_record(rows=[{"request_id": request_id, "deployment_id": deployment.pk, "ab_test_id": ab_test.pk,
@@ -41,7 +43,8 @@ def world(owner) -> dict:
                                    "prompt_template": "{{ input }}"}])
     return {"token": token_issue(user_id=owner.pk)[0], "deployment": str(deployment.pk), "key": str(key.pk),
             "endpoint": str(deployment.endpoint_id), "control": str(control.pk), "variant": str(variant.pk),
-            "spare": str(spare.pk), "ab_test": str(ab_test.pk), "request_id": str(request_id), "run": str(run.pk)}
+            "spare": str(spare.pk), "ab_test": str(ab_test.pk), "draft": str(draft.pk), "request_id": str(request_id),
+            "run": str(run.pk)}
 
 
 @pytest.fixture
@@ -82,6 +85,7 @@ def requests_for(w: dict) -> list[tuple[str, str, dict, dict | None]]:
         ("GET", "/api/v1/prompts/experiments/{id}/metrics", ab, None),
         ("POST", "/api/v1/prompts/experiments/{id}/pause", ab, None),
         ("POST", "/api/v1/prompts/experiments/{id}/complete", ab, None),
+        ("DELETE", "/api/v1/prompts/experiments/{id}", {"id": w["draft"]}, None),
         ("POST", "/api/v1/runs/{run_id}/promote", {"run_id": w["run"]},
          {"deployment_id": w["deployment"], "start_ab_test": False, "stage": 0}),
         ("POST", "/api/v1/gateway/feedback", {}, {"request_id": w["request_id"], "helpful": True}),
@@ -97,3 +101,12 @@ def test_each_operation_answers_a_valid_request_as_documented(api_schema, world)
             response = case.call(headers=headers)
         assert 200 <= response.status_code < 300, (method, path, response.status_code, response.text)
         case.validate_response(response, headers=headers, additional_checks=[body_is_documented])
+
+
+def test_deleting_a_running_ab_test_is_a_documented_409(api_schema, world):
+    headers = {"Authorization": f"Bearer {world['token']}"}
+    case = api_schema["/api/v1/prompts/experiments/{id}"]["DELETE"].Case(path_parameters={"id": world["ab_test"]})
+    with rolled_back():
+        response = case.call(headers=headers)
+    assert response.status_code == 409 and "running" in response.json()["detail"]
+    case.validate_response(response, headers=headers, additional_checks=[body_is_documented])

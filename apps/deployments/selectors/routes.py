@@ -1,7 +1,7 @@
 """The gateway's routing table: what a deployment forwards to and which prompt it applies, cached per process.
 
-A request costs one indexed read (`route_for_key`): the key (by its unique prefix) joined to its
-deployment, which both authenticates (active key, active owner) and returns the deployment's stamp
+A request costs one indexed read (`route_for_key`, through `deployment_key_check`): the key (by its unique
+prefix) joined to its deployment, which both authenticates (active key, active owner) and returns the deployment's stamp
 (`revision`, bumped by every routing change, and the endpoint's `updated_at`). The table itself (endpoint
 with its decrypted key, model, params, active version, running A/B test with its variants' prompts,
 known system prompts for auto-tracking) is rebuilt only when that stamp changes, or after TABLE_TTL_S
@@ -11,18 +11,13 @@ known system prompts for auto-tracking) is rebuilt only when that stamp changes,
 from __future__ import annotations
 
 import hashlib
-import hmac
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import connection
-from django.utils import timezone
-
 from apps.core.models import SystemSettings
-from apps.deployments.models import AbTest, Deployment, DeploymentKey, PromptVersion
-from apps.deployments.services.keys import KEY_PREFIX, TOUCH_EVERY_S
+from apps.deployments.models import AbTest, Deployment, PromptVersion
+from apps.deployments.services.keys import deployment_key_check
 from apps.deployments.success import DEFAULT_CRITERIA
 from apps.endpoints.specs import endpoint_spec
 from apps.engine.types import EndpointSpec
@@ -93,56 +88,17 @@ class RouteTable:
 _TABLES: dict[str, RouteTable] = {}
 
 
-def _sha256(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-_SENTINEL = "\x00prefix\x00"
-_key_sql: tuple[str, tuple, int] | None = None
-_touched: dict[str, float] = {}
-
-
-def _key_query() -> tuple[str, tuple, int]:
-    """The key lookup's SQL, compiled by the ORM once: compiling it costs ~25x running it."""
-    global _key_sql
-    if _key_sql is None:
-        query = (DeploymentKey.objects.active().filter(prefix=_SENTINEL, deployment__owner__is_active=True)
-                 .order_by().values_list("pk", "hashed_key", "deployment_id", "deployment__revision",
-                                         "deployment__endpoint__updated_at")[:1]).query
-        sql, params = query.sql_with_params()
-        _key_sql = (sql, tuple(params), params.index(_SENTINEL))
-    return _key_sql
-
-
-def _key_row(prefix: str) -> tuple | None:
-    sql, params, index = _key_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params[:index], prefix, *params[index + 1:]))
-        return cursor.fetchone()
-
-
 def route_for_key(*, raw: str, now: float | None = None) -> RouteTable | None:
     """The routing table of the deployment behind an active raw key (active owner), else None.
 
-    One indexed query authenticates and reads the stamp; the cached table is reused while the stamp holds.
+    One indexed query authenticates and reads the stamp (deployment_key_check); the cached table is reused
+    while the stamp holds.
     """
-    if not isinstance(raw, str) or not raw.startswith(KEY_PREFIX):
-        return None
-    prefix = raw[len(KEY_PREFIX):].split("_", 1)[0]
-    if not prefix:
-        return None
-    hit = _key_row(prefix)
-    if hit is None or not hmac.compare_digest(hit[1], _sha256(raw)):
-        return None
-    key_id, _, deployment_id, revision, endpoint_updated = hit
     now = time.monotonic() if now is None else now
-    key = str(key_id)
-    # Touch last_used_at at most once a minute per key and process, so reads stay reads.
-    if now - _touched.get(key, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
-        _touched[key] = now
-        DeploymentKey.objects.filter(pk=key_id).update(last_used_at=timezone.now())
-    # Raw values (a UUID is hex text on SQLite): normalised for the cache key, compared as-is in the stamp.
-    return route_table(deployment_id=str(uuid.UUID(str(deployment_id))), stamp=(revision, endpoint_updated), now=now)
+    grant = deployment_key_check(raw=raw, now=now)
+    if grant is None:
+        return None
+    return route_table(deployment_id=grant.deployment_id, stamp=grant.stamp, now=now)
 
 
 def route_table(*, deployment_id: Any, stamp: tuple | None = None, now: float | None = None) -> RouteTable | None:

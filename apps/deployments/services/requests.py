@@ -11,16 +11,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from apps.core.errors import InvalidInput, NotFound
 from apps.core.ids import canonical_uuid
 from apps.deployments.models import AbTest, AbVariant, Deployment, GatewayRequest, PromptVersion
-from apps.deployments.success import request_success
+from apps.deployments.success import recorded_success
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
 
 log = logging.getLogger(__name__)
 
-# What `error` says when the upstream answered but the reply had no content: a failure by the
-# "non-empty response" rule, and how feedback_record knows the reply was empty without storing it.
-EMPTY_REPLY = "empty response"
 _OPTIONAL_FKS = (("version_id", PromptVersion), ("ab_test_id", AbTest), ("variant_id", AbVariant))
 # The database is unreachable or busy: the batch is not at fault and is kept by the caller for a retry.
 _UNAVAILABLE = (OperationalError, InterfaceError)
@@ -117,9 +114,7 @@ def feedback_record(*, request_id: Any, helpful: Any, deployment: Deployment | N
         raise NotFound("No such gateway request. A reply's metrics row is written within about 0.2 s of the reply: "
                        "retry if you have only just received it.")
     criteria = row.ab_test.success_criteria if row.ab_test else None
-    # The reply itself is not stored: `error` is empty exactly when the upstream answered with content.
     row.helpful = helpful
-    row.success = request_success(criteria=criteria, status_code=row.status_code,
-                                  text="" if row.error else "(reply)", helpful=helpful)
+    row.success = recorded_success(criteria=criteria, status_code=row.status_code, error=row.error, helpful=helpful)
     GatewayRequest.objects.filter(pk=row.pk).update(helpful=row.helpful, success=row.success)
     return row

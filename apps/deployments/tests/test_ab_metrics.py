@@ -21,7 +21,7 @@ def test_each_variant_gets_its_counts_rates_latency_cost_and_feedback(owner):
     assert first == {
         "variant_id": str(control.pk), "variant_name": "Control", "version_id": str(control.version_id),
         "version_number": 1, "is_control": True, "weight": 1,
-        "total_requests": 4, "successful_requests": 3, "failed_requests": 1, "success_rate": 75.0,
+        "total_requests": 4, "sessions": 4, "successful_requests": 3, "failed_requests": 1, "success_rate": 75.0,
         "avg_latency_ms": 1000.0, "avg_cost_usd": 0.002, "total_cost_usd": 0.008,
         "feedback_count": 2, "feedback_rate": 50.0, "helpful_rate": 50.0,
         "diff": None, "ci_low": None, "ci_high": None, "ci_level": None, "p_value": None, "p_adjusted": None,
@@ -29,6 +29,7 @@ def test_each_variant_gets_its_counts_rates_latency_cost_and_feedback(owner):
     }
     assert (second["variant_name"], second["is_control"], second["version_number"]) == ("Variant B", False, 2)
     assert (second["total_requests"], second["successful_requests"], second["failed_requests"]) == (4, 3, 1)
+    assert second["sessions"] == 2  # both batches used sessions s0 and s1
     assert (second["avg_latency_ms"], second["avg_cost_usd"], second["total_cost_usd"]) == (600.0, 0.002, 0.008)
     assert (second["feedback_count"], second["feedback_rate"], second["helpful_rate"]) == (1, 25.0, 100.0)
     assert second["diff"] == 0.0 and second["p_value"] == 1.0 and second["significant"] is False

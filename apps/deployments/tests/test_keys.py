@@ -1,14 +1,19 @@
 """Deployment keys: shown once, stored hashed, revocable, and only ever resolving to their own deployment."""
 
-from datetime import timedelta
+from collections import OrderedDict
 
 import pytest
-from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.deployments.models import DeploymentKey
 from apps.deployments.selectors.deployments import deployment_keys_for
-from apps.deployments.services.keys import deployment_for_key, deployment_key_create, deployment_key_revoke
+from apps.deployments.services import keys
+from apps.deployments.services.keys import (
+    deployment_for_key,
+    deployment_key_check,
+    deployment_key_create,
+    deployment_key_revoke,
+)
 from apps.deployments.tests.builders import make_deployment
 
 
@@ -55,12 +60,38 @@ def test_another_deployments_key_cannot_be_revoked_through_this_one(owner, other
     assert deployment_for_key(raw=their_raw) == theirs
 
 
-def test_last_used_is_written_at_most_once_a_minute(owner):
+def last_used(key):
+    return DeploymentKey.objects.get(pk=key.pk).last_used_at
+
+
+def test_last_used_is_written_at_most_once_a_minute_per_key(owner, monkeypatch):
+    monkeypatch.setattr(keys, "_touched", OrderedDict())
     key, raw = deployment_key_create(deployment=make_deployment(owner), name="k")
-    deployment_for_key(raw=raw)
-    first = DeploymentKey.objects.get(pk=key.pk).last_used_at
-    deployment_for_key(raw=raw)
-    assert first is not None and DeploymentKey.objects.get(pk=key.pk).last_used_at == first
-    DeploymentKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - timedelta(minutes=2))
-    deployment_for_key(raw=raw)
-    assert DeploymentKey.objects.get(pk=key.pk).last_used_at > first
+    assert deployment_key_check(raw=raw, now=1000.0) is not None
+    first = last_used(key)
+    deployment_key_check(raw=raw, now=1000.0 + keys.TOUCH_EVERY_S - 1)
+    assert first is not None and last_used(key) == first
+    deployment_key_check(raw=raw, now=1000.0 + keys.TOUCH_EVERY_S)
+    assert last_used(key) > first
+
+
+def test_many_distinct_keys_do_not_grow_the_touch_memory_and_a_key_is_touched_again_after_the_interval(
+        owner, monkeypatch):
+    monkeypatch.setattr(keys, "_touched", OrderedDict())
+    monkeypatch.setattr(keys, "TOUCHED_MAX", 5)
+    deployment = make_deployment(owner)
+    made = [deployment_key_create(deployment=deployment, name=f"k{i}") for i in range(12)]
+    (first, first_raw), others = made[0], made[1:]
+    deployment_key_check(raw=first_raw, now=0.0)
+    touched_at = last_used(first)
+
+    for n, (_, raw) in enumerate(others):  # all within one interval: only the cap bounds the memory
+        deployment_key_check(raw=raw, now=1.0 + n)
+    assert len(keys._touched) == 5
+    later = keys.TOUCH_EVERY_S + 20.0  # everything remembered is now older than the interval
+    for _, raw in others[:3]:
+        deployment_key_check(raw=raw, now=later)
+    assert len(keys._touched) == 3
+
+    deployment_key_check(raw=first_raw, now=later)
+    assert last_used(first) > touched_at

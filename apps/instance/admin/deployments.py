@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from apps.core.errors import ServiceError
 from apps.deployments.models import AbTest, AbVariant, Deployment, DeploymentKey, GatewayRequest, PromptVersion
@@ -20,6 +19,7 @@ from apps.instance.admin.base import (
     pretty_json,
 )
 from apps.instance.admin.forms import ServiceAdmin, ServiceForm
+from apps.instance.admin.keys import KEY_FIELDS, RevocableKeyMixin
 
 _SETTINGS = ["project", "name", "description", "endpoint", "model", "params", "auto_track", "max_versions"]
 
@@ -43,7 +43,7 @@ class DeploymentAdminForm(ServiceForm):
 
 class KeyInline(ReadOnlyInline):
     model = DeploymentKey
-    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", *KEY_FIELDS]
     readonly_fields = fields
 
 
@@ -77,28 +77,12 @@ class DeploymentAdmin(OwnerSetOnAddMixin, UUIDSearchMixin, ServiceAdmin):
 
 
 @admin.register(DeploymentKey)
-class DeploymentKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "deployment", "prefix", "created_at", "last_used_at", "revoked_at", "is_active"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+class DeploymentKeyAdmin(RevocableKeyMixin, admin.ModelAdmin):
+    list_display = ["name", "deployment", *KEY_FIELDS, "is_active"]
     list_select_related = ["deployment"]
     search_fields = ["name", "prefix", "deployment__name"]
-    # hashed_key is deliberately absent: not shown, not editable.
-    fields = ["name", "deployment", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["deployment", "prefix", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke_selected"]
-
-    @admin.display(boolean=True, description="active")
-    def is_active(self, obj: DeploymentKey) -> bool:
-        return obj.is_active
-
-    def has_add_permission(self, request) -> bool:
-        # Keys are created where their raw value can be shown, once: the deployment page or the API.
-        return False
-
-    @admin.action(description="Revoke selected keys", permissions=["change"])
-    def revoke_selected(self, request, queryset) -> None:
-        revoked = queryset.active().update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {revoked} key{'s' if revoked != 1 else ''}.", messages.SUCCESS)
+    fields = ["name", "deployment", *KEY_FIELDS]
+    readonly_fields = ["deployment", *KEY_FIELDS]
 
 
 @admin.register(PromptVersion)

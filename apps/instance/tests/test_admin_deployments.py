@@ -1,5 +1,9 @@
 """Deployments in the settings panel: saved through the services, versions activated there, keys revoked."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from apps.deployments.models import Deployment, DeploymentKey, GatewayRequest, PromptVersion
 from apps.deployments.services.keys import deployment_for_key, deployment_key_create
 from apps.deployments.tests.builders import make_deployment, make_endpoint, make_version
@@ -37,6 +41,25 @@ def test_an_admin_revokes_a_key_and_the_gateway_refuses_it(staff, owner):
     key, raw = deployment_key_create(deployment=make_deployment(owner), name="prod")
     staff.post(admin_url(DeploymentKey, "changelist"), {"action": "revoke_selected", "_selected_action": [key.pk]})
     assert deployment_for_key(raw=raw) is None
+
+
+def test_the_deployment_key_admin_revokes_only_active_keys_shows_no_hash_and_cannot_add(staff, owner):
+    deployment = make_deployment(owner)
+    (live, raw), (old, _) = (deployment_key_create(deployment=deployment, name=name) for name in ("prod", "old"))
+    DeploymentKey.objects.filter(pk=old.pk).update(revoked_at=timezone.now() - timedelta(days=1))
+    old.refresh_from_db()
+
+    response = staff.post(admin_url(DeploymentKey, "changelist"), {
+        "action": "revoke_selected", "_selected_action": [live.pk, old.pk]}, follow=True)
+
+    assert "Revoked 1 key." in response.content.decode()
+    assert deployment_for_key(raw=raw) is None
+    assert DeploymentKey.objects.get(pk=old.pk).revoked_at == old.revoked_at  # its revocation time is kept
+    assert staff.get(admin_url(DeploymentKey, "add")).status_code == 403
+    changelist = staff.get(admin_url(DeploymentKey, "changelist")).content.decode()
+    assert admin_url(DeploymentKey, "add") not in changelist
+    page = staff.get(admin_url(DeploymentKey, "change", live.pk)).content.decode()
+    assert live.prefix in page and live.hashed_key not in page
 
 
 def test_the_request_log_filters_by_outcome(staff, owner):

@@ -58,6 +58,7 @@ HINTS = {
     "start_ab_test": {I},  # a repeat is refused: the test already runs
     "pause_ab_test": {I},
     "complete_ab_test": {D, I},  # ends the test for good (and may switch the active version)
+    "delete_ab_test": {D, I},  # removes the test and its variants; a repeat finds nothing more to delete
     "ab_test_metrics": {R, I},
     "model_performance": {R, I},
 }

@@ -94,6 +94,7 @@ class VariantMetrics(BaseModel):
     is_control: bool
     weight: int
     total_requests: int
+    sessions: int = Field(description="Distinct sessions: the units the significance test counts.")
     successful_requests: int
     failed_requests: int
     success_rate: float
@@ -112,6 +113,12 @@ class VariantMetrics(BaseModel):
     ci_level: float | None = Field(None, description="The level the interval is drawn at: its Holm alpha.")
     direction: str | None = Field(None, description="better / worse, read from the interval (never from diff).")
     looks_disagree: bool = Field(False, description="Earlier looks excluded 0 on both sides: no conclusion.")
+
+
+class AbTestDeleted(BaseModel):
+    id: str
+    name: str
+    deleted: bool = True
 
 
 class AbTestMetrics(BaseModel):
@@ -284,6 +291,12 @@ def _transition(service):
     return tool
 
 
+def delete_ab_test(call: Call, args: AbTestIdArgs) -> AbTestDeleted:
+    ab_test = ab_selectors.ab_test_get(user=call.user, ab_test_id=args.ab_test_id)
+    abtests.ab_test_delete(ab_test=ab_test)
+    return AbTestDeleted(id=str(args.ab_test_id), name=ab_test.name)
+
+
 def ab_test_metrics(call: Call, args: AbTestIdArgs) -> AbTestMetrics:
     ab_test = ab_selectors.ab_test_get(user=call.user, ab_test_id=args.ab_test_id)
     rows = ab_selectors.ab_test_metrics(ab_test=ab_test)
@@ -317,6 +330,9 @@ TOOLS = [
     ToolSpec("complete_ab_test", "Complete an A/B test: activates the winner only if significantly better than "
              "control and within the latency/cost guardrails; `decision` says what and why.", AbTestIdArgs,
              AbTestOut, _transition(abtests.ab_test_complete), destructive=True, idempotent=True),
+    ToolSpec("delete_ab_test", "Delete an A/B test that is not running (pause or complete it first) with its "
+             "variants; its gateway requests stay, no longer tied to a test, and its versions stay.", AbTestIdArgs,
+             AbTestDeleted, delete_ab_test, destructive=True, idempotent=True),  # a repeat is not found
     ToolSpec("ab_test_metrics", "Per-variant requests, success rate, latency, cost and feedback, with each "
              "variant's difference from control, an always-valid confidence interval and p-value.", AbTestIdArgs,
              AbTestMetrics, ab_test_metrics, read_only=True, idempotent=True),

@@ -266,6 +266,7 @@ ROUTES: dict[str, Route] = {
     "abtest_pause": Route(draft_test, access=USER, get=False, owned=True, post=lambda w, c: {}, prepare=ab_started),
     "abtest_complete": Route(draft_test, access=USER, get=False, owned=True, post=lambda w, c: {},
                              prepare=ab_started),
+    "abtest_delete": Route(draft_test, access=USER, get=False, owned=True, post=lambda w, c: {}),
     "run_promote": Route(best, access=USER, owned=True, prepare=lambda w: run_set_approval(
         run=w.best, approval=Run.Approval.APPROVED), post=lambda w, c: {
             "deployment": str(w.deployments.deployment.pk), "stage": "0", "description": "",

@@ -1,5 +1,5 @@
 """HTML: a deployment's Experiments tab (its A/B tests; create one over 2+ versions) and an A/B test's page
-(start, pause, complete; per-variant metrics polled while it runs; the decision once completed)."""
+(start, pause, complete, delete; per-variant metrics polled while it runs; the decision once completed)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,17 @@ def abtest_pause(request: HttpRequest, ab_test_id) -> HttpResponse:
 @require_POST
 def abtest_complete(request: HttpRequest, ab_test_id) -> HttpResponse:
     return _transition(request, ab_test_id, services.ab_test_complete, "A/B test “{name}” completed.")
+
+
+@login_required
+@require_POST
+def abtest_delete(request: HttpRequest, ab_test_id) -> HttpResponse:
+    ab_test = ab_selectors.ab_test_get(user=request.user, ab_test_id=ab_test_id)
+    try:
+        services.ab_test_delete(ab_test=ab_test)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("web:abtest", ab_test_id=ab_test.pk)
+    messages.success(request, f"A/B test “{ab_test.name}” deleted with its variants. Its versions are kept, and its "
+                              "gateway requests stay in the log, no longer tied to a test.")
+    return redirect("web:deployment_abtests", deployment_id=ab_test.deployment_id)
