@@ -32,8 +32,11 @@ class ApiError(CliError):
             detail = str(body.get("detail") or "")
             self.field_errors = {key: value if isinstance(value, list) else [str(value)]
                                  for key, value in body.items() if key != "detail"}
-        summary = detail or "; ".join(f"{key}: {' '.join(map(str, msgs))}" for key, msgs in self.field_errors.items())
-        super().__init__(f"{method} {path}: {status} {summary or 'error'}", code=2 if status < 500 else 3)
+        # Each field's errors on a line of their own, by name; not found is exit 3 like a name nobody has.
+        lines = "".join(f"\n  {key}: {msg}" for key, msgs in self.field_errors.items() for msg in msgs)
+        summary = detail or ("invalid request" if lines else "error")
+        super().__init__(f"{method} {path}: {status} {summary}{lines}",
+                         code=3 if status == 404 or status >= 500 else 2)
 
 
 def is_uuid(text: str) -> bool:
@@ -41,14 +44,15 @@ def is_uuid(text: str) -> bool:
 
 
 class Api:
-    def __init__(self, server: str, key: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, server: str, key: str, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
         if not server:
             raise CliError("No server: pass --server URL or set PROMPTLOOPER_URL.")
         if not key:
             raise CliError("No API key: pass --api-key or set PROMPTLOOPER_API_KEY (create one on the API keys page).")
         self.server = server.rstrip("/")
         self.http = httpx.Client(
-            base_url=f"{self.server}/api/v1", timeout=timeout, follow_redirects=False,
+            base_url=f"{self.server}/api/v1", timeout=timeout, follow_redirects=False, transport=transport,
             headers={"Authorization": f"Bearer {key}", "User-Agent": f"promptlooper-cli/{apps.cli.__version__}",
                      "Accept": "application/json"})
 

@@ -1,4 +1,4 @@
-"""Names a person types (a project, "project/experiment", an endpoint label) resolved to the server's ids."""
+"""Names a person types (a project, "project/experiment", an endpoint label, a deployment) resolved to ids."""
 
 from __future__ import annotations
 
@@ -42,3 +42,34 @@ def endpoint_ids_by_label(api: Api) -> dict[str, str]:
             shared.add(endpoint["label"])
         ids[endpoint["label"]] = endpoint["id"]
     return {label: id_ for label, id_ in ids.items() if label not in shared}
+
+
+def deployment_resolve(api: Api, ref: str) -> dict:
+    """DEPLOYMENT as an id or its name (names are unique per owner): the deployment."""
+    if is_uuid(ref):
+        return api.get(f"/deployments/{ref}")
+    deployments = list(api.pages("/deployments"))
+    matches = [d for d in deployments if d["name"] == ref]
+    if len(matches) > 1:
+        raise CliError(f"{len(matches)} deployments are named '{ref}'; use its id.")
+    if not matches:
+        known = ", ".join(d["name"] for d in deployments) or "none yet"
+        raise CliError(f"No deployment named '{ref}' (yours: {known}).", code=3)
+    return matches[0]
+
+
+def version_resolve(api: Api, deployment: dict, ref: str) -> dict:
+    """VERSION as its number in `deployment` (2 or v2) or its id: the version."""
+    if is_uuid(ref):
+        version = api.get(f"/prompts/versions/{ref}")
+        if version["deployment"] != deployment["id"]:
+            raise CliError(f"Version {ref} is version {version['number']} of '{version['deployment_name']}', "
+                           f"not of '{deployment['name']}'.")
+        return version
+    number = ref[1:] if ref[:1] in ("v", "V") else ref
+    if not number.isdigit():
+        raise CliError(f"'{ref}' is neither a version number nor a version id.")
+    for version in api.pages(f"/deployments/{deployment['id']}/prompts/versions"):
+        if version["number"] == int(number):
+            return version
+    raise CliError(f"No version {int(number)} in '{deployment['name']}'.", code=3)

@@ -9,10 +9,11 @@ import sys
 from collections.abc import Sequence
 
 from apps.cli import __version__
-from apps.cli.client import Api, CliError
-from apps.cli.commands import apply, export, pull, status, sweep, validate
+from apps.cli.client import Api, ApiError, CliError
+from apps.cli.commands import activate, apply, deployments, export, promote, pull, status, sweep, validate, versions
 
-COMMANDS = {"validate": validate, "apply": apply, "sweep": sweep, "export": export, "status": status, "pull": pull}
+COMMANDS = {"validate": validate, "apply": apply, "sweep": sweep, "export": export, "status": status, "pull": pull,
+            "deployments": deployments, "versions": versions, "promote": promote, "activate": activate}
 EXIT_CODES = """exit codes: 0 success · 1 a CI gate failed or the sweep did not complete ·
 2 invalid file, arguments or request · 3 server unreachable, key refused or not found"""
 
@@ -23,7 +24,8 @@ def parser() -> argparse.ArgumentParser:
     connection.add_argument("--server", default=argparse.SUPPRESS,
                             help="server URL, e.g. http://localhost:8400 (default: $PROMPTLOOPER_URL)")
     connection.add_argument("--api-key", default=argparse.SUPPRESS, help="API key (default: $PROMPTLOOPER_API_KEY)")
-    top = argparse.ArgumentParser(prog="promptlooper", description="Drive a PromptLooper server from files and CI.",
+    top = argparse.ArgumentParser(prog="promptlooper",
+                                  description="Drive a PromptLooper server from files and CI, and ship the winner.",
                                   epilog=EXIT_CODES, parents=[connection])
     top.add_argument("--version", action="version", version=f"promptlooper {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -63,7 +65,37 @@ def parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("pull", help="an experiment's definition as an experiment file")
     cmd.add_argument("experiment", help="an experiment id or project/name")
     cmd.add_argument("-o", "--output", metavar="FILE")
+
+    cmd = sub.add_parser("deployments", help="your deployments: active version and running A/B test")
+    cmd.add_argument("--json", action="store_true", help="the server's objects as JSON")
+
+    cmd = sub.add_parser("versions", help="a deployment's prompt versions, newest first")
+    cmd.add_argument("deployment", help="a deployment id or name")
+    cmd.add_argument("--json", action="store_true", help="the server's objects as JSON")
+
+    cmd = sub.add_parser("promote", help="make an approved run a new prompt version of a deployment")
+    cmd.add_argument("run", metavar="RUN_ID", help="an approved run (its full id)")
+    cmd.add_argument("--deployment", required=True, help="a deployment id or name")
+    cmd.add_argument("--stage", metavar="N", help="the stage to promote (index or name); needed for several")
+    then = cmd.add_mutually_exclusive_group()
+    then.add_argument("--activate", action="store_true", help="make the new version active now")
+    then.add_argument("--ab-test", action="store_true",
+                      help="start an A/B test of the active version (control) against the new one")
+    cmd.add_argument("--split", type=_percent, metavar="PCT",
+                     help="with --ab-test: percent of sessions the new version gets (default 50)")
+    cmd.add_argument("--ab-test-name", metavar="NAME", help='with --ab-test (default "v<active> vs v<new>")')
+    cmd.add_argument("--description", help="the version's description (default: where it came from)")
+
+    cmd = sub.add_parser("activate", help="make a version the one a deployment serves")
+    cmd.add_argument("deployment", help="a deployment id or name")
+    cmd.add_argument("version", metavar="VERSION", help="its number in the deployment (2 or v2) or its id")
     return top
+
+
+def _percent(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 99:
+        raise argparse.ArgumentTypeError("give a whole percent from 1 to 99")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,8 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command].run(args, api_factory)
     except CliError as exc:
-        print(f"promptlooper {args.command}: {exc}" if exc.code != 2 or "\n" not in str(exc) else str(exc),
-              file=sys.stderr)
+        bare = exc.code == 2 and "\n" in str(exc) and not isinstance(exc, ApiError)  # a file's problems, one a line
+        print(str(exc) if bare else f"promptlooper {args.command}: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("interrupted (a started sweep keeps running on the server)", file=sys.stderr)

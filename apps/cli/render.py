@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any, TextIO
 
@@ -63,3 +64,20 @@ class Progress:
         if self.tty and self.last:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def when(iso: str | None) -> str:
+    """`2025-05-01 14:03` from the server's ISO 8601 timestamp (its own time zone)."""
+    return iso[:16].replace("T", " ") if iso else "—"
+
+
+def ab_test_text(ab_test: dict) -> str:
+    """`v1 vs v2 (v1 50% · v2 50%)`: the test's name and its traffic split by version."""
+    variants = ab_test.get("variants") or []
+    total = sum(v["weight"] for v in variants) or 1
+    split = " · ".join(f"v{v['version_number']} {round(100 * v['weight'] / total)}%" for v in variants)
+    return f"{ab_test['name']} ({split})" if split else ab_test["name"]

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import httpx
 import yaml
 
 EXPERIMENT = """\
@@ -258,3 +259,37 @@ def test_a_sweep_paused_by_its_budget_fails_the_wait_with_the_reason_and_status_
     assert "paused (token budget of 1 reached" in row and "grid" in row
     server.api.post(f"/experiments/{experiment_id(server, 'Budget/Tickets')}/stop").raise_for_status()
     assert "No sweep is running or paused." in server.cli("status").stdout
+
+
+def test_the_winner_of_a_sweep_is_promoted_then_activated_and_the_gateway_serves_it(server, tmp_path):
+    assert server.cli("sweep", str(experiment_file(tmp_path, project="Ship")), "--wait").returncode == 0
+    best = server.api.get(f"/experiments/{experiment_id(server, 'Ship/Tickets')}/leaderboard").json()["results"][0]
+    assert best["weighted_score"] == 1.0
+    server.api.post(f"/runs/{best['run_id']}/approve").raise_for_status()
+    endpoint = server.api.get("/endpoints").json()["results"][0]["id"]
+    deployment = server.api.post("/deployments", json={"name": "ship-bot", "endpoint": endpoint,
+                                                       "model": "fake-chat"}).json()
+    server.api.post(f"/deployments/{deployment['id']}/prompts/versions",
+                    json={"user_template": "REPLY: current {{ input }}"}).raise_for_status()
+
+    promoted = server.cli("promote", best["run_id"], "--deployment", "ship-bot")
+    assert promoted.returncode == 0, promoted
+    assert "ship-bot version 2: created from run" in promoted.stdout and "version 1 stays active" in promoted.stdout
+    versions = server.cli("versions", "ship-bot").stdout.splitlines()
+    assert versions[2].split()[:2] == ["v2", best["run_id"]] and versions[3].split()[:2] == ["v1", "*"]
+
+    activated = server.cli("activate", "ship-bot", "2")
+    assert activated.returncode == 0 and "version 2 is active (was version 1)" in activated.stdout, activated
+    row = next(line for line in server.cli("deployments").stdout.splitlines() if line.startswith("ship-bot"))
+    assert row.split()[3:5] == ["v2", "—"]
+
+    key = server.api.post(f"/deployments/{deployment['id']}/keys", json={"name": "prod"}).json()["key"]
+    reply = httpx.post(f"{server.stack.base_url}/gateway/v1/chat/completions", timeout=30,
+                       headers={"Authorization": f"Bearer {key}"},
+                       json={"model": "any", "messages": [{"role": "user", "content": "ticket three"}]})
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["X-PromptLooper-Version"] == "2"
+    assert reply.json()["choices"][0]["message"]["content"].startswith("approved")
+
+    refused = server.cli("promote", best["run_id"], "--deployment", "nowhere")
+    assert refused.returncode == 3 and "No deployment named 'nowhere'" in refused.stderr
