@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.runs.board import BoardRow
 from apps.web.charts import value_label
+from apps.web.templatetags.web_format import score  # the `score` filter: three decimals, or "–"
 
 LINKS = {"detail": "web:run", "approve": "web:run_approve", "clear_approval": "web:run_clear_approval",
          "reject": "web:run_reject", "fork": "web:run_fork"}
@@ -38,14 +39,6 @@ def run_links(run_id: object) -> dict[str, str]:
         _patterns[prefix] = patterns
     pk = str(run_id)
     return {name: pattern.replace(_SENTINEL, pk) for name, pattern in patterns.items()}
-
-
-def score_text(value: float | str | None) -> str:
-    """As the `score` filter: three decimals, or "–"."""
-    try:
-        return f"{float(value):.3f}"
-    except (TypeError, ValueError):
-        return "–"
 
 
 def _rank_marks(row: BoardRow) -> SafeString:
@@ -87,9 +80,9 @@ def row_html(row: BoardRow, *, can_write: bool, csrf_input: SafeString | str, ci
     run, rank, dom = row.run, row.rank, row.dom_id
     pk = str(run.pk)
     links = run_links(pk)
-    interval = (format_html('<span class="muted lb-ci">{}–{}</span>', score_text(row.weighted_ci[0]),
-                            score_text(row.weighted_ci[1])) if row.weighted_ci else "")
-    scores = mark_safe("".join(format_html('<span role="cell" class="num">{}</span>', score_text(value))
+    interval = (format_html('<span class="muted lb-ci">{}–{}</span>', score(row.weighted_ci[0]),
+                            score(row.weighted_ci[1])) if row.weighted_ci else "")
+    scores = mark_safe("".join(format_html('<span role="cell" class="num">{}</span>', score(value))
                                for value in row.scores))  # noqa: S308 (format_html output)
     point = mark_safe("".join(format_html('<span role="cell" title="{}">{}</span>',
                                           "" if value is None else str(value), value_label(value))
@@ -115,7 +108,7 @@ def row_html(row: BoardRow, *, can_write: bool, csrf_input: SafeString | str, ci
         '  <div class="lb-detail" id="run-detail-{pk}" hx-preserve="true" aria-live="polite"></div>\n'
         '</div>',
         approved_class=" lb-approved" if approved else "", dom=dom, rank=rank, pk=pk, marks=_rank_marks(row),
-        score=score_text(row.weighted_score), ci_bar=ci_bar, interval=interval, n=row.n,
+        score=score(row.weighted_score), ci_bar=ci_bar, interval=interval, n=row.n,
         items="—" if row.items_scored is None else row.items_scored, partial=mark_safe(PARTIAL) if row.partial else "",
         scores=scores, point=point, status=run.status, status_label=run.get_status_display(),
         approved_badge=mark_safe(' <span class="badge badge-approved">Approved</span>') if approved else "",
